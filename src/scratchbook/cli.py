@@ -1,0 +1,61 @@
+"""The ``scratchbook`` command: build, check, watch, new."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .engine.errors import ScratchbookError
+from .engine.project import find_project
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="scratchbook",
+        description="Build literate Python posts into Hugo markdown, recording every number.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="run posts and write hugo_content/ and figures/")
+    build.add_argument("posts", nargs="*", help="post files or names (default: all)")
+    build.add_argument("--no-cache", action="store_true",
+                       help="recompute every experiment (and store the fresh results)")
+    build.add_argument("--jobs", "-j", type=int, default=1, help="posts built in parallel")
+    check = commands.add_parser("check", help="rebuild from a cold cache; fail on any drift")
+    check.add_argument("posts", nargs="*", help="post files or names (default: all)")
+    watch = commands.add_parser("watch", help="rebuild a post when it or what it uses changes")
+    watch.add_argument("--interval", type=float, default=0.5)
+    new = commands.add_parser("new", help="scaffold posts/NN_name.py")
+    new.add_argument("name", nargs="+")
+    args = parser.parse_args(argv)
+
+    try:
+        project = find_project()
+        if args.command == "build":
+            from .engine.build import build_many
+            summaries = build_many(project, project.resolve_posts(args.posts),
+                                   jobs=args.jobs, refresh=args.no_cache)
+            return 0 if all(s.ok for s in summaries) else 1
+        if args.command == "check":
+            from .engine.check import check_posts
+            report = check_posts(project, project.resolve_posts(args.posts))
+            print(report.render())
+            return 0 if report.ok else 1
+        if args.command == "watch":
+            from .engine.watch import watch as watch_posts
+            watch_posts(project, args.interval)
+            return 0
+        if args.command == "new":
+            from .engine.scaffold import new_post
+            path = new_post(project, " ".join(args.name))
+            print(f"created {project.relative(path)}")
+            return 0
+    except ScratchbookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: outputs left as they were", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""The settings of the build in progress, read by experiments and helpers.
+
+A post also runs as a plain script; then there is no build, and the defaults below
+(the project's cache, no reporting) apply.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Session:
+    cache_dir: Path | None = None     # None: find the project from the working folder
+    refresh: bool = False             # --no-cache: compute everything, then store it
+    root: Path | None = None
+    threads: int = 2
+    computed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    corrupted: list[str] = field(default_factory=list)
+
+    def say(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+
+_current: Session | None = None
+
+
+def current() -> Session:
+    global _current
+    if _current is None:
+        _current = Session()
+    return _current
+
+
+def start(session: Session) -> Session:
+    global _current
+    _current = session
+    return session

@@ -1,0 +1,379 @@
+"""Weave an executed post into Hugo markdown: prose templates, code, outputs, figures.
+
+Prose cells are Jinja2 templates rendered (StrictUndefined) against the post's namespace.
+A small Jinja extension tells every value helper the line and expression that called it,
+so the ledger can name where the prose shows each number.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import io
+import json
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from jinja2.ext import Extension
+from jinja2.lexer import Token
+
+from .errors import ScratchbookError
+from .frontmatter import FrontMatter
+from .ledger import Recorder
+from .show import Shown, ValueHelpers, format_value, scalar
+from .source import Cell, Post
+
+RECORDING_HELPERS = {"num", "pct", "seconds", "table"}
+HIDE_INPUT = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
+HIDE_OUTPUT = {"hide-output", "remove-output", "hide-cell", "remove-cell"}
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+OPEN = {"lparen", "lbracket", "lbrace"}
+CLOSE = {"rparen", "rbracket", "rbrace"}
+WORDY = {"name", "integer", "float"}
+
+
+# --------------------------------------------------------------------------- locations
+
+def _text(tokens: list[Token]) -> str:
+    """Readable source text of an expression's tokens (used as its ledger key)."""
+    out = ""
+    previous = None
+    for token in tokens:
+        piece = json.dumps(token.value) if token.type == "string" else str(token.value)
+        if previous is not None and (
+                (previous.type in WORDY and token.type in WORDY) or previous.type == "comma"):
+            out += " "
+        out += piece
+        previous = token
+    return out
+
+
+def _matching(tokens: list[Token], start: int) -> int:
+    depth = 0
+    for index in range(start, len(tokens)):
+        if tokens[index].type in OPEN:
+            depth += 1
+        elif tokens[index].type in CLOSE:
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(tokens) - 1
+
+
+def _location_kwargs(line: int, expr: str, leading_comma: bool) -> list[Token]:
+    tokens = [Token(line, "comma", ",")] if leading_comma else []
+    return tokens + [Token(line, "name", "_line"), Token(line, "assign", "="),
+                     Token(line, "integer", line), Token(line, "comma", ","),
+                     Token(line, "name", "_expr"), Token(line, "assign", "="),
+                     Token(line, "string", expr)]
+
+
+class LocationExtension(Extension):
+    """Rewrite ``{{ e }}`` to ``{{ __show(e, _line=N, _expr="e") }}`` and pass ``_line`` and
+    ``_expr`` (the first argument's text) to every call of a recording helper."""
+
+    def filter_stream(self, stream):
+        tokens = list(stream)
+        tokens = self._wrap_outputs(tokens)
+        return iter(self._annotate_calls(tokens))
+
+    @staticmethod
+    def _wrap_outputs(tokens: list[Token]) -> list[Token]:
+        out: list[Token] = []
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if token.type != "variable_begin":
+                out.append(token)
+                index += 1
+                continue
+            end = index + 1
+            while end < len(tokens) and tokens[end].type != "variable_end":
+                end += 1
+            inner = tokens[index + 1:end]
+            line = token.lineno
+            out += [token, Token(line, "name", "__show"), Token(line, "lparen", "(")]
+            out += inner
+            out += _location_kwargs(line, _text(inner), leading_comma=bool(inner))
+            out.append(Token(line, "rparen", ")"))
+            if end < len(tokens):
+                out.append(tokens[end])
+            index = end + 1
+        return out
+
+    @staticmethod
+    def _annotate_calls(tokens: list[Token]) -> list[Token]:
+        index = 0
+        while index < len(tokens) - 1:
+            token = tokens[index]
+            if (token.type == "name" and token.value in RECORDING_HELPERS
+                    and tokens[index + 1].type == "lparen"
+                    and (index == 0 or tokens[index - 1].type != "dot")):
+                close = _matching(tokens, index + 1)
+                args = tokens[index + 2:close]
+                first, depth = [], 0
+                for arg in args:
+                    depth += arg.type in OPEN
+                    depth -= arg.type in CLOSE
+                    if depth == 0 and arg.type == "comma":
+                        break
+                    first.append(arg)
+                keyword = len(first) >= 2 and first[0].type == "name" and first[1].type == "assign"
+                expr = _text(tokens[index:close + 1]) if keyword else _text(first)
+                tokens[close:close] = _location_kwargs(token.lineno, expr, leading_comma=bool(args))
+            index += 1
+        return tokens
+
+
+# --------------------------------------------------------------------------- the result
+
+@dataclass
+class Woven:
+    markdown: str
+    files: dict[str, bytes] = field(default_factory=dict)   # name -> bytes, under figures/<slug>/
+    entries: dict = field(default_factory=dict)
+
+
+class Weaver:
+    """Renders one post. Holds the Jinja environment, the ledger recorder and the files the
+    prose asks for (figures, data)."""
+
+    def __init__(self, templates: Path, root: Path, post: Post, front: FrontMatter,
+                 recorder: Recorder):
+        self.root = root
+        self.post = post
+        self.front = front
+        self.recorder = recorder
+        self.files: dict[str, bytes] = {}
+        self.values = ValueHelpers(recorder, post.display_path)
+        self.partials = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True, autoescape=False)
+        self.partials.filters["yaml"] = _yaml_scalar
+        self._prose_sources: dict[str, str] = {}
+        self.prose = jinja2.Environment(
+            loader=jinja2.FunctionLoader(self._load_prose), undefined=jinja2.StrictUndefined,
+            extensions=[LocationExtension], keep_trailing_newline=True, autoescape=False)
+
+    # ---- prose helpers
+
+    def helpers(self) -> dict:
+        return {"num": self.values.num, "pct": self.values.pct, "seconds": self.values.seconds,
+                "__show": self.values.show, "figure": self.figure, "code": self.code,
+                "diff": self.diff, "table": self.table, "data_file": self.data_file}
+
+    def _partial(self, name: str, **context) -> Shown:
+        return Shown(self.partials.get_template(f"partials/{name}").render(**context).rstrip("\n"))
+
+    def _file_name(self, name: str, helper: str) -> str:
+        if not isinstance(name, str) or not FILE_NAME.match(name):
+            raise ScratchbookError(
+                f"{helper}(): the name {name!r} is not a plain file name",
+                hint="use letters, digits, '-' and '_' only: files stay inside "
+                     f"figures/{self.front.slug}/")
+        return name
+
+    def url(self, file_name: str) -> str:
+        return f"/figures/{self.front.slug}/{file_name}"
+
+    def figure(self, fig, name: str, alt: str, caption: str = "", format: str = "svg") -> Shown:
+        """Save a matplotlib figure beside the post and show it with alt text and caption."""
+        name = self._file_name(name, "figure")
+        if format not in ("svg", "png"):
+            raise ScratchbookError(f"figure(): format must be 'svg' or 'png', not {format!r}")
+        for label, text in (("alt", alt), ("caption", caption)):
+            if "`" in text:
+                raise ScratchbookError(f"figure(): the {label} text may not contain a backtick")
+        file_name = f"{name}.{format}"
+        self.files[file_name] = render_figure(fig, format)
+        return self._partial("figure.md.j2", src=self.url(file_name), alt=alt, caption=caption)
+
+    def data_file(self, data, name: str) -> Shown:
+        """Write JSON beside the figures (for interactive components); returns its URL."""
+        file_name = f"{self._file_name(name, 'data_file')}.json"
+        self.files[file_name] = (json.dumps(_plain(data), sort_keys=True, indent=1,
+                                            ensure_ascii=False) + "\n").encode("utf-8")
+        return Shown(self.url(file_name))
+
+    def _source(self, obj) -> tuple[str, str, int]:
+        if isinstance(obj, str):
+            return textwrap.dedent(obj), "", 0
+        obj = inspect.unwrap(obj)
+        try:
+            lines, start = inspect.getsourcelines(obj)
+            filename = inspect.getsourcefile(obj) or ""
+        except (OSError, TypeError) as exc:
+            raise ScratchbookError(f"no source for {obj!r}: {exc}",
+                                   hint="pass a function or class defined in a .py file") from None
+        path = Path(filename)
+        try:
+            shown = str(path.resolve().relative_to(self.root))
+        except ValueError:
+            shown = path.name
+        return textwrap.dedent("".join(lines)), shown, start
+
+    def code(self, obj, language: str = "python") -> Shown:
+        """The source of a function or class, with the file and lines it comes from."""
+        text, path, start = self._source(obj)
+        last = start + text.count("\n") - 1 if start else 0
+        return self._partial("code.md.j2", code=text.rstrip("\n"), language=language,
+                             path=path, first=start, last=last)
+
+    def diff(self, old, new, context: int = 3) -> Shown:
+        """A unified diff between two code objects (or texts): only the changed hunks."""
+        old_text, old_path, _ = self._source(old)
+        new_text, new_path, _ = self._source(new)
+        label = lambda obj, path: (f"{path}: {getattr(obj, '__qualname__', '')}".strip(": ")
+                                   if path else "a" if obj is old else "b")
+        lines = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(),
+                                          label(old, old_path), label(new, new_path),
+                                          n=context, lineterm=""))
+        if not lines:
+            raise ScratchbookError("diff(): the two sources are identical")
+        return self._partial("diff.md.j2", diff="\n".join(lines))
+
+    def table(self, rows, headers=None, formats=None, key: str | None = None,
+              _line: int | None = None, _expr: str = "") -> Shown:
+        """A markdown table; number cells are formatted by column and recorded in the ledger.
+
+        ``formats`` maps a header (or column index) to a format spec ('.3f', ',', 'pct',
+        'pct:2', 'seconds'). Rows are sequences, or mappings when ``headers`` is omitted.
+        """
+        rows = list(rows)
+        if headers is None:
+            if not rows or not isinstance(rows[0], dict):
+                raise ScratchbookError("table(): give headers=, or rows as mappings",
+                                       path=self.post.display_path, line=_line)
+            headers = list(rows[0])
+        headers = [str(h) for h in headers]
+        formats = formats or {}
+        if isinstance(formats, (list, tuple)):
+            formats = dict(zip(headers, formats))
+        name = key or _expr or "table"
+        body = []
+        for row in rows:
+            cells = [row.get(h, "") for h in headers] if isinstance(row, dict) else list(row)
+            if len(cells) != len(headers):
+                raise ScratchbookError(f"table(): a row has {len(cells)} cells for "
+                                       f"{len(headers)} headers", path=self.post.display_path,
+                                       line=_line)
+            label = str(cells[0])
+            shown = []
+            for header, cell in zip(headers, cells):
+                shown.append(self._cell(cell, formats.get(header, ""), f"{name}[{label}][{header}]",
+                                        _line))
+            body.append(shown)
+        return self._partial("table.md.j2", headers=headers, rows=body)
+
+    def _cell(self, cell, spec, key, line) -> str:
+        if isinstance(cell, str) or cell is None:
+            return "" if cell is None else cell
+        from .ledger import Tolerance
+        from .show import DEFAULT_TIMING_FACTOR
+        try:
+            number = scalar(cell, key)
+            display = format_value(number, spec or ("," if isinstance(number, int) else ""))
+        except (TypeError, ValueError) as exc:
+            raise ScratchbookError(f"table(): cell {key}: {exc}", path=self.post.display_path,
+                                   line=line) from None
+        tol = Tolerance("timing", DEFAULT_TIMING_FACTOR) if spec == "seconds" else Tolerance()
+        return self.recorder.record(key, number, display, tol, self.values.where(line))
+
+    # ---- rendering
+
+    def _load_prose(self, name: str):
+        return self._prose_sources[name], self.post.display_path, lambda: True
+
+    def render_prose(self, cell: Cell, namespace: dict) -> str:
+        # Padding with blank lines makes template line numbers the post's own line numbers.
+        name = f"prose@{cell.first_line}"
+        self._prose_sources[name] = "\n" * (cell.first_line - 1) + cell.source
+        context = {**namespace, **self.helpers()}
+        try:
+            template = self.prose.get_template(name)
+            text = template.render(context)
+        except ScratchbookError as exc:
+            if exc.path is None:
+                exc.path, exc.line = self.post.display_path, _template_line(exc, self.post) or cell.first_line
+            raise
+        except jinja2.TemplateSyntaxError as exc:
+            raise ScratchbookError(f"prose template error: {exc.message}",
+                                   path=self.post.display_path, line=exc.lineno) from None
+        except jinja2.UndefinedError as exc:
+            line = _template_line(exc, self.post) or cell.first_line
+            raise ScratchbookError(f"prose uses an undefined name: {exc.message}",
+                                   path=self.post.display_path, line=line,
+                                   hint="define it in a code cell above, or fix the spelling"
+                                   ) from None
+        except Exception as exc:
+            line = _template_line(exc, self.post) or cell.first_line
+            raise ScratchbookError(f"prose failed: {type(exc).__name__}: {exc}",
+                                   path=self.post.display_path, line=line) from None
+        return text.lstrip("\n")
+
+    def render_code(self, cell: Cell, output: str) -> str:
+        tags = set(cell.tags)
+        parts = []
+        if not tags & HIDE_INPUT:
+            parts.append(self._partial("code.md.j2", code=cell.source, language="python",
+                                       path="", first=0, last=0))
+        if output.strip() and not tags & HIDE_OUTPUT:
+            parts.append(self._partial("output.md.j2", output=output.rstrip("\n")))
+        return "\n\n".join(parts)
+
+    def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
+        blocks = []
+        for index, cell in enumerate(self.post.cells):
+            if cell.kind == "markdown":
+                text = self.render_prose(cell, namespace)
+            else:
+                text = self.render_code(cell, outputs.get(index, ""))
+            if text.strip():
+                blocks.append(text.strip("\n"))
+        body = "\n\n".join(blocks) + "\n"
+        page = self.partials.get_template("post.md.j2").render(
+            front_matter=self.front.as_hugo(), body=body)
+        return Woven(page, dict(self.files), dict(self.recorder.entries))
+
+
+def _template_line(exc: BaseException, post: Post) -> int | None:
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == post.display_path:
+            return tb.tb_lineno
+        tb = tb.tb_next
+    return None
+
+
+def _yaml_scalar(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def render_figure(fig, format: str = "svg") -> bytes:
+    """Bytes of a figure that are the same on every build (no dates, fixed ids)."""
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "scratchbook", "svg.fonttype": "path"}):
+        metadata = {"Date": None} if format == "svg" else {"Software": None}
+        fig.savefig(buffer, format=format, metadata=metadata, bbox_inches="tight")
+    return buffer.getvalue()

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-DEFAULT_THREADS = 2
+DEFAULT_THREADS = 1
 
 
 def _torch():
@@ -22,7 +22,9 @@ def _torch():
 
 
 def fix_threads(threads: int = DEFAULT_THREADS) -> None:
-    # Float sums are order-dependent; a fixed thread count fixes the order on CPU.
+    # Float sums are order-dependent; a fixed thread count fixes the order on CPU. One
+    # thread by default: tiny models gain little from a second one, a busy machine makes
+    # the second one spin, and `--jobs 2` then builds two posts side by side.
     torch = _torch()
     if torch is not None and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)

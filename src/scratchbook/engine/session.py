@@ -10,13 +10,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .seeding import DEFAULT_THREADS
+
 
 @dataclass
 class Session:
     cache_dir: Path | None = None     # None: find the project from the working folder
     refresh: bool = False             # --no-cache: compute everything, then store it
     root: Path | None = None
-    threads: int = 2
+    threads: int = DEFAULT_THREADS
     computed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     corrupted: list[str] = field(default_factory=list)

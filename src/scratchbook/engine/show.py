@@ -34,6 +34,8 @@ def scalar(value, what: str = "value"):
 
 
 def format_seconds(value: float) -> str:
+    if value < 1e-3:
+        return f"{value * 1e6:.1f} µs"
     if value < 1:
         return f"{value * 1000:.0f} ms"
     if value < 60:

@@ -141,8 +141,12 @@ def _read_cells(lines: list[str], start: int, shown: str) -> list[Cell]:
 
 
 def _parse_marker(rest: str, shown: str, line: int) -> tuple[str, dict, str]:
+    """``# %% [title] [markdown] key=value ...``: the type sits before the first option."""
+    first_option = OPTION_KEY.search(rest)
+    cut = first_option.start() if first_option else len(rest)
+    head, options_text = rest[:cut], rest[cut:]
     kind = "code"
-    type_match = CELL_TYPE.search(rest)
+    type_match = CELL_TYPE.search(head)
     if type_match:
         cell_type = type_match["type"].lower()
         if cell_type in MARKDOWN_TYPES:
@@ -150,12 +154,8 @@ def _parse_marker(rest: str, shown: str, line: int) -> tuple[str, dict, str]:
         elif cell_type != "code":
             raise ScratchbookError(f"unsupported cell type [{type_match['type']}]", path=shown,
                                    line=line, hint="use '# %%' for code or '# %% [markdown]'")
-        title, options_text = rest[:type_match.start()].strip(), rest[type_match.end():]
-    else:
-        first_option = OPTION_KEY.search(rest)
-        cut = first_option.start() if first_option else len(rest)
-        title, options_text = rest[:cut].strip(), rest[cut:]
-    return kind, _parse_options(options_text, shown, line), title
+        head = head[:type_match.start()] + head[type_match.end():]
+    return kind, _parse_options(options_text, shown, line), head.strip()
 
 
 def _parse_options(text: str, shown: str, line: int) -> dict:

@@ -62,19 +62,19 @@ def _rebuild(project: Project, post: Path) -> None:
 def watch(project: Project, interval: float = 0.5, rounds: int | None = None) -> None:
     """Poll the posts and their dependencies; ``rounds`` bounds the loop (for tests)."""
     _preload()
-    print(f"watching {project.relative(project.posts)} (Ctrl-C to stop)", file=sys.stderr)
-    seen: dict[Path, dict[Path, int]] = {}
+    seen = {post: _mtimes(_dependencies(project, post)) for post in project.post_files()}
+    print(f"watching {project.relative(project.posts)} (Ctrl-C to stop)", file=sys.stderr,
+          flush=True)
     count = 0
     while rounds is None or count < rounds:
         count += 1
+        time.sleep(interval)
         for post in project.post_files():
             stamps = _mtimes(_dependencies(project, post))
-            before = seen.get(post)
-            seen[post] = stamps
-            if before is None or before == stamps:
+            before = seen.get(post, {})
+            if before == stamps:
                 continue
             changed = sorted(project.relative(p) for p in stamps if before.get(p) != stamps[p])
             print(f"changed: {', '.join(changed)}", file=sys.stderr, flush=True)
             _rebuild(project, post)
             seen[post] = _mtimes(_dependencies(project, post))
-        time.sleep(interval)

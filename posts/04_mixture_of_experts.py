@@ -1,0 +1,436 @@
+# ---
+# title: "Building a Mixture-of-Experts Model"
+# description: "Swapping the transformer's feed-forward layer for a routed set of experts, on a toy mix of names, sums and code, and measuring whether the routing follows the data."
+# weight: 40
+# series: "Neural Nets from Scratch"
+# skin: chalkboard
+# draft: true
+# slug: neural-nets-mixture-of-experts
+# ---
+
+# %% [markdown]
+# In the transformer from [Part 3](/blog/neural-nets-karpathy-tour/), every token goes
+# through every weight. A mixture of experts breaks that rule: each block holds several
+# feed-forward networks (the *experts*) and a small *router* that sends each token to one
+# or two of them. The model gets more parameters while each token pays for only the experts
+# it visits. That is conditional computation in its plainest form, and it is how several
+# of today's largest language models are built.
+#
+# This post builds one on a laptop CPU and asks a question that can be answered with
+# numbers: **does the routing follow the kind of text a token comes from?** And when it
+# goes wrong, what does that look like?
+#
+# ## A data set with three kinds of text
+#
+# On a single homogeneous corpus there is no "kind of text" for experts to specialise in,
+# so we make three: the names from Part 3, arithmetic such as `{{ example_arith }}`, and
+# one-line Python statements such as `{{ example_code }}`. The last two come from small
+# seeded generators (version {{ generator_version }} of the benchmark; identical on every
+# machine; sha256 `{{ mixture_sha }}`). Each domain keeps its own held-out validation set,
+# and the training stream interleaves all three:
+
+# %% tags=["hide-input"]
+import os
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from scratchbook import experiment, progress_bar
+from scratchbook.lab import mixture, models, moe, names, routing
+from scratchbook.lab import train as training
+
+CORPUS = Path(os.environ.get("SCRATCHBOOK_NAMES") or names.default_corpus_path())
+MIX = mixture.MixtureConfig()
+mix = mixture.build_mixture(names.read_names(CORPUS), MIX)
+sizes = mix.sizes()
+size_rows = [[d, s["train_lines"], s["val_lines"], s["train_chars"] / s["train_lines"]]
+             for d, s in sizes.items()]
+mixture_kb = len(mix.text().encode()) / 1000
+mixture_sha = mix.sha256()[:16]
+generator_version = mixture.GENERATOR_VERSION
+example_arith = next(w for w in mix.val_lines["arith"] if "+" in w)
+example_code = next(w for w in mix.val_lines["code"] if "for" in w or "if" in w)
+cpu_cores = os.cpu_count()
+
+# %% [markdown]
+# {{ table(size_rows, headers=["domain", "training lines", "validation lines", "mean length"], formats={"mean length": ".1f"}, key="mixture_sizes") }}
+#
+# That is {{ num(mixture_kb, ".0f") }} KB of text over a shared vocabulary of
+# {{ mix.vocab.size }} characters: the whole benchmark would fit on a floppy disk.
+#
+# ## The change: one class
+#
+# The baseline block runs attention, then one feed-forward network (`FeedForward`). The
+# mixture-of-experts block keeps everything and swaps that one attribute:
+#
+# {{ diff(models.Block, moe.MoEBlock) }}
+#
+# The work happens in the `MoE` layer that replaces `FeedForward`. Its router is a single
+# linear map from a token's vector to one score per expert. A softmax turns the scores into
+# probabilities; the token goes to the top expert (*top-1*, as in the
+# [Switch Transformer](https://arxiv.org/abs/2101.03961)) or the top two (*top-2*, as in
+# [GShard](https://arxiv.org/abs/2006.16668)), and the experts' outputs are added up,
+# weighted by those probabilities, which is also how the router receives a gradient.
+# Dispatch is batched: each expert gathers all of its tokens and runs once.
+#
+# Two more pieces keep it trainable. An expert has a *capacity*, the most tokens it accepts
+# per batch (here {{ num(base_moe.capacity_factor, ".2f") }} times an even share); a token
+# that finds its expert full skips it and continues on the residual connection alone, which
+# the post counts as dropped. And a *load-balancing loss* (Switch's
+# \( K \sum_i f_i P_i \), where \( f_i \) is the share of tokens sent to expert \( i \) and
+# \( P_i \) its mean router probability) is added to the language-model loss with weight
+# {{ num(base_moe.aux_loss_coef, ".2f") }}. It equals 1 when the load is even and grows
+# towards {{ base_moe.n_expert }} as one expert takes over:
+#
+# {{ code(moe.load_balancing_loss) }}
+
+# %% tags=["hide-input"]
+base_moe = moe.MoEConfig(vocab_size=mix.vocab.size, block_size=mix.block_size, n_layer=4,
+                         n_head=4, n_embd=64, n_expert=4, top_k=1, capacity_factor=1.25,
+                         aux_loss_coef=0.01)
+STEPS = 1200
+TRAIN = training.TrainConfig(steps=STEPS, batch_size=32, lr=3e-3, min_lr=1e-4, warmup=100,
+                             schedule="cosine", eval_every=300, threads=1)
+SNAPSHOT_EVERY = 100
+PROBES = ("emma", "olivia", "23+45=68", "907-38=869", "for i in range(5): s += i",
+          "print(total)")
+
+VARIANTS = {
+    # same compute per token as one expert: the Part 3 block, FeedForward 4x wide
+    "dense (same active)": replace(base_moe, n_expert=1, top_k=1),
+    # same parameter count as four experts: one feed-forward 16x wide
+    "dense (same total)": replace(base_moe, n_expert=1, top_k=1, expert_hidden=16 * 64),
+    "MoE top-1": base_moe,
+    "MoE top-2": replace(base_moe, top_k=2),
+    "MoE top-1, no balancing loss": replace(base_moe, aux_loss_coef=0.0),
+}
+
+
+def validation_routing(model, data):
+    """Every real validation token: its domain, character class and expert per layer."""
+    X, Y, D = data.val_all()
+    model.eval()
+    with torch.no_grad():
+        model(X)
+    real = (Y != -1).numpy()
+    domains = D[:, None].expand_as(Y).numpy()[real]
+    classes = routing.char_class_ids(X.numpy(), data.vocab.itos)[real]
+    experts = [r.experts[..., 0].numpy()[real] for r in model.routing()]
+    dropped = [float(1 - r.accepted[..., 0].float().numpy()[real].mean()) for r in model.routing()]
+    return domains, classes, experts, dropped
+
+
+@experiment
+def train_variant(name: str, config: moe.MoEConfig, train_config: training.TrainConfig,
+                  mix_config: mixture.MixtureConfig, corpus_file: Path) -> dict:
+    data = mixture.build_mixture(names.read_names(corpus_file), mix_config)
+    model = moe.MoETransformer(config)
+    probe = names.encode_words(list(PROBES), data.vocab, data.block_size)[0]
+    probe_real = probe != 0
+    probe_real[:, 0] = True
+    Xs, Ys, _ = data.val_all()
+    snapshots = {"step": [], "fractions": [], "experts": []}
+    bar = progress_bar(name)
+
+    def watch(step, total, loss):
+        bar(step, total, loss)
+        if step % SNAPSHOT_EVERY == 0 or step == 1:
+            # Utilisation over training, on the whole validation set, per layer.
+            model.eval()
+            with torch.no_grad():
+                model(Xs)
+            real = (Ys != -1)
+            snapshots["step"].append(step)
+            layer_experts = [r.experts[..., 0][real].numpy() for r in model.routing()]
+            snapshots["fractions"].append(
+                [routing.expert_fractions(e, config.n_expert).tolist() for e in layer_experts])
+            snapshots["experts"].append(np.stack(layer_experts))
+            model.train()
+
+    history = training.train(model, data.train, (Xs, Ys), train_config, progress=watch)
+    val_loss = {d: training.evaluate(model, *data.val[d]) for d in mixture.DOMAINS}
+    domains, classes, experts, dropped = validation_routing(model, data)
+    model(probe)
+    probe_routes = [[r.experts[i, : int(probe_real[i].sum()), 0].tolist() for r in model.routing()]
+                    for i in range(len(PROBES))]
+    expert_params = sum(p.numel() for p in model.blocks[0].ffn.experts[0].parameters())
+    total = models.count_params(model)
+    active = total - config.n_layer * (config.n_expert - config.top_k) * expert_params
+    tokens_per_step = float((data.train[1] != -1).sum()) / len(data.train[1]) * train_config.batch_size
+    return {
+        "history": history, "val_loss": val_loss, "total_params": total, "active_params": active,
+        "us_per_token": 1e6 * history["train_time"] / (train_config.steps * tokens_per_step),
+        "domains": domains, "classes": classes, "experts": np.stack(experts),
+        "dropped": dropped, "snapshots": {"step": snapshots["step"],
+                                          "fractions": snapshots["fractions"],
+                                          "experts": np.stack(snapshots["experts"])},
+        "probe_routes": probe_routes,
+    }
+
+
+runs = {name: train_variant(name, config, TRAIN, MIX, CORPUS)
+        for name, config in VARIANTS.items()}
+total_seconds = sum(r["history"]["train_time"] + r["history"]["eval_time"] for r in runs.values())
+top1, top2, noaux = runs["MoE top-1"], runs["MoE top-2"], runs["MoE top-1, no balancing loss"]
+dense_active, dense_total = runs["dense (same active)"], runs["dense (same total)"]
+
+# %% tags=["hide-input"]
+loss_rows = []
+for name, run in runs.items():
+    loss_rows.append([name, run["total_params"], run["active_params"], run["us_per_token"],
+                      run["history"]["final_test_loss"]]
+                     + [run["val_loss"][d] for d in mixture.DOMAINS])
+loss_headers = (["model", "parameters", "active per token", "time per token", "validation loss"]
+                + [f"{d} loss" for d in mixture.DOMAINS])
+loss_formats = {h: ".3f" for h in loss_headers[4:]}
+loss_formats["time per token"] = "seconds"  # a timing: checked within a factor, never exactly
+for row in loss_rows:
+    row[3] = row[3] / 1e6  # shown through the seconds() format
+
+fig_losses = Figure(figsize=(8, 4.2), layout="constrained")
+ax = fig_losses.subplots()
+for name, run in runs.items():
+    steps_ = run["history"]["checkpoints"]["step"]
+    curve = np.convolve(run["history"]["train_loss"], np.ones(50) / 50, mode="valid")
+    line, = ax.plot(np.arange(len(curve)) + 50, curve, alpha=0.5, linewidth=1)
+    ax.plot(steps_, run["history"]["checkpoints"]["test_loss"], "o-", color=line.get_color(),
+            markersize=3, label=name)
+ax.set_xlabel("training step")
+ax.set_ylabel("loss (nats per character)")
+ax.set_ylim(0.8, 2.5)
+ax.legend(frameon=False, fontsize=8)
+
+best_dense = min(dense_active["history"]["final_test_loss"], dense_total["history"]["final_test_loss"])
+moe_vs_active = top1["history"]["final_test_loss"] - dense_active["history"]["final_test_loss"]
+moe_vs_active_word = "lower" if moe_vs_active < 0 else "higher"
+if top1["us_per_token"] > dense_active["us_per_token"]:
+    timing_sentence = ("Each token also costs more wall-clock time than in the dense model, "
+                       "because of the routing and gathering around the experts.")
+else:
+    timing_sentence = ("Each token costs about as much wall-clock time as in the dense model: "
+                       "the routing and gathering around the experts are cheap at this size.")
+if abs(moe_vs_active) < 0.05:
+    moe_verdict = "the mixture buys little"
+else:
+    moe_verdict = "the mixture helps" if moe_vs_active < 0 else "the mixture hurts"
+
+# %% [markdown]
+# ## Five models, one budget
+#
+# Each model trains for {{ num(STEPS, ",") }} steps of {{ TRAIN.batch_size }} lines with the
+# same schedule and seed: a dense baseline with the compute of one expert (this is Part 3's
+# block), a dense baseline with as many parameters as four experts (one feed-forward
+# network sixteen times wider than the model, instead of four times), the mixture with
+# top-1 and top-2 routing over {{ base_moe.n_expert }} experts, and the top-1 mixture with
+# its balancing loss switched off. The dense models are the same `MoE` class with a single
+# expert, whose router has nothing to choose. Losses are on the held-out lines:
+#
+# {{ table(loss_rows, headers=loss_headers, formats=loss_formats, key="models") }}
+#
+# {{ figure(fig_losses, "moe-loss-curves", alt="Training and validation loss curves of the five models", caption="Training loss (faint, 50-step mean) and validation loss (dots) of the five models.") }}
+#
+# At this scale {{ moe_verdict }}. Top-1 routing ends
+# {{ num(moe_vs_active | abs, ".3f") }} nats {{ moe_vs_active_word }} than the dense model with
+# the same compute per token, while carrying {{ num(top1["total_params"] / dense_active["total_params"], ".1f") }}
+# times its parameters. {{ timing_sentence }} (These timings are the one column that
+# varies from run to run.) The benefit that makes mixtures attractive in large
+# models, many more parameters for the same arithmetic per token, only pays off when the
+# parameters are the bottleneck, which a {{ num(mixture_kb, ".0f") }} KB data set never makes
+# them. The questions this toy *can* answer are about the routing itself.
+
+# %% tags=["hide-input"]
+def layer_stats(run, n_expert):
+    rows = []
+    for layer, experts in enumerate(run["experts"]):
+        fractions = routing.expert_fractions(experts, n_expert)
+        counts = routing.expert_domain_counts(experts, run["domains"], n_expert, len(mixture.DOMAINS))
+        rows.append({"layer": layer + 1, "fractions": fractions,
+                     "balance": routing.load_balance_ratio(fractions),
+                     "cv": routing.coefficient_of_variation(fractions),
+                     "nmi": routing.normalized_mutual_information(counts),
+                     "counts": counts, "dropped": run["dropped"][layer]})
+    return rows
+
+
+stats = {name: layer_stats(runs[name], base_moe.n_expert)
+         for name in ("MoE top-1", "MoE top-2", "MoE top-1, no balancing loss")}
+routing_rows = []
+for name, layers in stats.items():
+    for s in layers:
+        routing_rows.append([f"{name}, layer {s['layer']}"] + list(s["fractions"])
+                            + [s["balance"], s["cv"], s["nmi"], s["dropped"]])
+routing_headers = (["model, layer"] + [f"expert {i + 1}" for i in range(base_moe.n_expert)]
+                   + ["max/mean", "CV", "NMI with domain", "dropped"])
+routing_formats = {f"expert {i + 1}": "pct" for i in range(base_moe.n_expert)}
+routing_formats.update({"max/mean": ".2f", "CV": ".2f", "NMI with domain": ".3f", "dropped": "pct"})
+
+top1_nmi = [s["nmi"] for s in stats["MoE top-1"]]
+best_layer = int(np.argmax(top1_nmi))
+best_nmi = top1_nmi[best_layer]
+top2_best_nmi = max(s["nmi"] for s in stats["MoE top-2"])
+
+fig_matrix = Figure(figsize=(11, 3.1), layout="constrained")
+for layer, ax in enumerate(fig_matrix.subplots(1, base_moe.n_layer)):
+    share = routing.row_normalize(stats["MoE top-1"][layer]["counts"])  # expert x domain
+    image = ax.imshow(share, cmap="Purples", vmin=0, vmax=1)
+    ax.set_xticks(range(len(mixture.DOMAINS)), mixture.DOMAINS)
+    ax.set_yticks(range(base_moe.n_expert), [f"expert {i + 1}" for i in range(base_moe.n_expert)])
+    ax.set_title(f"layer {layer + 1}: NMI {stats['MoE top-1'][layer]['nmi']:.2f}", fontsize=10)
+    for e in range(base_moe.n_expert):
+        for d in range(len(mixture.DOMAINS)):
+            ax.text(d, e, f"{share[e, d]:.2f}", ha="center", va="center", fontsize=7)
+fig_matrix.colorbar(image, ax=fig_matrix.axes, shrink=0.8, label="share of the expert's tokens")
+
+# Expert choice by character class inside each domain (top-1, the layer with highest NMI),
+# leaving out the start token that opens every line (it is always routed the same way).
+_, val_Y, _ = mix.val_all()
+position = np.nonzero((val_Y != -1).numpy())[1]
+inside = position > 0
+by_class = routing.expert_by_char_class(top1["experts"][best_layer][inside],
+                                        top1["classes"][inside], top1["domains"][inside],
+                                        base_moe.n_expert, len(mixture.DOMAINS))
+class_rows = []
+for d, domain in enumerate(mixture.DOMAINS):
+    for c, cls in enumerate(routing.CHAR_CLASSES):
+        total = by_class[d, c].sum()
+        if total >= 50:
+            shares = by_class[d, c] / total
+            class_rows.append([f"{domain}: {cls}", int(total)] + list(shares))
+class_headers = ["domain: characters", "tokens"] + [f"expert {i + 1}" for i in range(base_moe.n_expert)]
+class_formats = {f"expert {i + 1}": "pct" for i in range(base_moe.n_expert)}
+top_class_row = max(class_rows, key=lambda r: max(r[2:]))
+top_class_share, top_class_label = max(top_class_row[2:]), top_class_row[0]
+top_class_expert = int(np.argmax(top_class_row[2:])) + 1
+if best_nmi < 0.3:
+    verdict = "mostly no"
+elif best_nmi < 0.6:
+    verdict = "partly"
+else:
+    verdict = "yes"
+
+# %% [markdown]
+# ## Where do the tokens go?
+#
+# For each mixture, every validation token's first-choice expert in every layer, set against
+# the domain it came from. *max/mean* is the busiest expert's load over the average load (1
+# is perfectly even); *CV* the coefficient of variation of the loads; *NMI* the normalised
+# mutual information between expert and domain, which is 0 when knowing the expert tells you
+# nothing about the domain and 1 when each domain has experts of its own; *dropped* the
+# share of tokens that found their expert full.
+#
+# {{ table(routing_rows, headers=routing_headers, formats=routing_formats, key="routing") }}
+#
+# {{ figure(fig_matrix, "expert-domain-matrix", alt="Four heat maps, one per layer, of the share of each expert's tokens that come from names, arithmetic and code", caption="Top-1 routing: for each expert (row), the share of its validation tokens from each domain, per layer.") }}
+#
+# The answer to the question is {{ verdict }}. The highest expert-domain NMI of the top-1 model
+# is {{ num(best_nmi, ".3f") }}, in layer {{ best_layer + 1 }} ({{ num(top2_best_nmi, ".3f") }}
+# for top-2): the experts do not divide the data by domain. What they do divide it by shows
+# up when the tokens are split by character class as well (top-1, layer
+# {{ best_layer + 1 }}; rows with at least 50 tokens; the start token of each line left out):
+#
+# {{ table(class_rows, headers=class_headers, formats=class_formats, key="char_classes") }}
+#
+# The most one-sided row, {{ top_class_label }}, sends {{ pct(top_class_share) }} of its
+# tokens to expert {{ top_class_expert }}.
+# Routing here follows the character and its immediate context more than the document it
+# sits in, which matches what the router can see: a single token's vector, formed by a few
+# layers of attention over a short line. Domain-level specialisation in large models
+# comes with far more data, far more experts and far deeper context; at this size, the
+# cheapest split for the router is by local features.
+
+# %% tags=["hide-input"]
+def utilisation(run):
+    """Per snapshot: the max/mean load ratio, averaged over layers."""
+    return [float(np.mean([routing.load_balance_ratio(layer) for layer in snap]))
+            for snap in run["snapshots"]["fractions"]]
+
+
+fig_util = Figure(figsize=(9, 3.5), layout="constrained")
+axes = fig_util.subplots(1, 2)
+for name, run in (("with balancing loss", top1), ("without", noaux)):
+    axes[0].plot(run["snapshots"]["step"], utilisation(run), "o-", markersize=3, label=name)
+axes[0].axhline(1.0, color="black", linewidth=0.8, linestyle=":")
+axes[0].set_xlabel("training step")
+axes[0].set_ylabel("busiest expert / mean load")
+axes[0].legend(frameon=False)
+final = noaux["snapshots"]["fractions"][-1]
+for layer, fractions in enumerate(final):
+    axes[1].bar(np.arange(base_moe.n_expert) + layer * 0.2 - 0.3, fractions, width=0.2,
+                label=f"layer {layer + 1}")
+axes[1].set_xticks(range(base_moe.n_expert), [f"expert {i + 1}" for i in range(base_moe.n_expert)])
+axes[1].set_ylabel("share of tokens")
+axes[1].set_title("without balancing loss, end of training", fontsize=10)
+axes[1].legend(frameon=False, fontsize=8)
+
+aux_final = float(np.mean([routing.load_balance_ratio(f) for f in top1["snapshots"]["fractions"][-1]]))
+noaux_final = float(np.mean([routing.load_balance_ratio(f) for f in final]))
+noaux_peak = max(max(f) for f in final)
+collapsed = noaux_peak > 0.9
+collapse_sentence = ("One expert ends up with nearly every token in at least one layer: collapse."
+                     if collapsed else
+                     "No layer collapses onto a single expert, but the loads drift further from even.")
+
+
+def churn(run):
+    """Share of validation tokens whose expert changed between consecutive snapshots."""
+    experts = run["snapshots"]["experts"]
+    return [routing.expert_change_share(experts[i], experts[i + 1]) for i in range(len(experts) - 1)]
+
+
+top1_churn = churn(top1)
+early_churn = float(np.mean(top1_churn[:3]))
+late_churn = float(np.mean(top1_churn[-3:]))
+
+routes = {text: route for text, route in zip(PROBES, top1["probe_routes"])}
+routing_export = {
+    "experts": base_moe.n_expert, "layers": base_moe.n_layer,
+    "samples": [{"text": text, "tokens": ["."] + list(text),
+                 "expert_per_layer": route} for text, route in routes.items()],
+    "utilisation": {name: {"step": run["snapshots"]["step"], "fractions": run["snapshots"]["fractions"]}
+                    for name, run in (("top-1", top1), ("top-1, no balancing loss", noaux))},
+}
+
+# %% [markdown]
+# ## Failure modes: collapse and churn
+#
+# Without the balancing loss nothing stops a router from favouring whichever expert got
+# ahead early: that expert gets more tokens, so it improves faster, so it gets more tokens.
+# Over training, the busiest expert's load relative to the mean, averaged over layers:
+#
+# {{ figure(fig_util, "utilisation", alt="Load imbalance over training with and without the balancing loss, and the final expert loads without it", caption="Left: busiest expert over mean load during training (1 = even). Right: final loads per layer without the balancing loss.") }}
+#
+# At the end of training the ratio is {{ num(aux_final, ".2f") }} with the balancing loss and
+# {{ num(noaux_final, ".2f") }} without it; the busiest expert of any layer in the
+# unbalanced model takes {{ pct(noaux_peak) }} of the tokens. {{ collapse_sentence }}
+#
+# Routing is also not stable while the model learns. Between consecutive snapshots
+# ({{ num(SNAPSHOT_EVERY) }} steps apart) of the top-1 model, {{ pct(early_churn) }} of
+# validation tokens changed expert early in training and {{ pct(late_churn) }} near the
+# end. Churn matters because an expert only learns from the tokens it receives: a token
+# that moves takes its training signal elsewhere.
+#
+# The routing of a few fixed strings (expert per token, per layer) and the loads over
+# training are exported as [JSON]({{ data_file(routing_export, "routing") }}) for an
+# interactive heat map.
+#
+# ## What this shows, and what it cannot
+#
+# On {{ cpu_cores }} CPU cores and {{ seconds(total_seconds) }} of compute for all five models,
+# the mechanics are all here and measurable: sparse dispatch, gates, capacity and dropped
+# tokens, the balancing loss and what happens without it. The toy does not show the reason
+# mixtures exist: more parameters at constant cost per token pays off when models are
+# limited by capacity and run across many accelerators, and our experts are small matrices
+# on one CPU, where gathering tokens costs more than it saves. Nor does it show clean
+# specialisation by domain; its routers split on local character features instead.
+#
+# For a from-scratch implementation in the makemore style, see
+# [makeMoE](https://github.com/AviSoori1x/makeMoE); the ideas go back to
+# [Jacobs et al. (1991)](https://www.cs.toronto.edu/~hinton/absps/jjnh91.pdf) and, for
+# deep networks, [Shazeer et al. (2017)](https://arxiv.org/abs/1701.06538).
+#
+# The router decides *which* computation a token gets. The next post asks *how much*.
+#
+# *Next: [Adaptive Computation: Learning When to Think Harder](/blog/neural-nets-adaptive-computation/)*

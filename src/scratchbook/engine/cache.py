@@ -163,8 +163,12 @@ class Fingerprint:
         if isinstance(value, Experiment):
             self.add_function(value.fn, f"{name}")
             return
-        if callable(value) and not _is_project_file(defined_in, self.root):
-            return  # a builtin or library callable: covered by the versions
+        if callable(value):
+            # A wrapped project function (lru_cache, partial...) counts by its module;
+            # a builtin or library callable is covered by the versions.
+            if module is not None and _is_project_file(defined_in, self.root):
+                self.add_module(module)
+            return
         try:
             self.parts[f"value:{name}"] = _digest(canonical_json(value))
         except TypeError as exc:

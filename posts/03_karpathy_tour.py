@@ -121,7 +121,8 @@ def fit(kind: str, model_config: models.ModelConfig, train_config: training.Trai
 
 counted = count_bigram(CORPUS)
 base = models.ModelConfig(vocab_size=data.vocab.size, block_size=data.block_size)
-bigram_train = training.PRESETS["bigram"]
+# Training recipes measured by benchmarks/train_speed.py; one torch thread, like every post.
+bigram_train = replace(training.PRESETS["bigram"][0], threads=1)
 learned = fit("bigram", base, bigram_train, CORPUS)
 
 # How close does gradient descent get to the counts?
@@ -207,7 +208,7 @@ fig_counts.colorbar(image, ax=ax, shrink=0.8, label="log10(count + 1)")
 # {{ code(models.MLP) }}
 
 # %% tags=["hide-input"]
-mlp_train = training.PRESETS["mlp"]
+mlp_train = replace(training.PRESETS["mlp"][0], threads=1)
 mlp = fit("mlp", base, mlp_train, CORPUS)
 
 # A 2-D view of the learned character embeddings (principal components).
@@ -331,7 +332,7 @@ deep_steps = deep["naive"]["steps"]
 # {{ code(models.Block) }}
 
 # %% tags=["hide-input"]
-transformer_train = training.PRESETS["transformer"]
+transformer_train = replace(training.PRESETS["fast30"][0], threads=1)
 transformer = fit("transformer", base, transformer_train, CORPUS)
 
 net = models.Transformer(base)
@@ -386,7 +387,8 @@ contexts = {"bigram": "1 character", "MLP": f"last {base.block_size} characters 
             "transformer": f"up to {base.block_size} characters (attention)"}
 comparison = [[name, contexts[name], run["params"], run["history"]["train_time"],
                run["history"]["final_test_loss"]] for name, run in runs.items()]
-comparison.insert(0, ["counting", "1 character", 0, 0.0, counted["test_loss"]])
+comparison.insert(0, ["counting", "1 character", "729 counts", "(one pass of counting)",
+                     counted["test_loss"]])
 total_train_seconds = sum(run["history"]["train_time"] for run in runs.values()) + sum(
     d["seconds"] for d in deep.values())
 

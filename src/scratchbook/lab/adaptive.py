@@ -1,0 +1,340 @@
+"""Part 5's experiments: accuracy against measured compute, for fixed depth and for ACT.
+
+Everything returns plain data (dicts, lists, floats), so a post can print it,
+plot it, or put it in a table. Budgets are in optimisation steps, never in
+seconds; the seconds are measured and returned alongside.
+
+    results = run_suite()                  # every task, every experiment
+    r = run_task("parity", Budget())       # one task
+    r["fixed"][4]["per_position"]          # accuracy of the 4-pass model
+    r["act"]["mean_passes"], r["act"]["spearman_reach"]
+
+run_task returns, for one task:
+
+- fixed[depth] and act: a summary of the test split (see summarize): exact
+  (every answer of an example right), per_position (share of answers right),
+  mean_passes (N + R at the answers; fixed depth: the depth), mean_steps (N),
+  by_reach {reach: {n, acc, passes, steps}}, by_difficulty {d: {n, exact,
+  passes}}, by_answer, spearman_reach, spearman_difficulty; "long": the same on
+  the held-out longer inputs; seconds and passes_run of training.
+- act also has long_raised_cap (the longer inputs with the cap raised to
+  Budget.long_cap) and profiles (answers and passes per character of a few
+  fixed inputs, PROFILE_TEXTS).
+- tau_sweep: [{tau, exact, per_position, mean_passes, mean_steps, seconds,
+  passes_run}] (one entry, Budget.tau, unless the task is in sweep_tasks).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+
+from scratchbook.lab.algorithmic import CHARS, STOI, TASKS, VOCAB_SIZE, TaskData, splits
+from scratchbook.lab.halting import LoopedTransformer, LoopConfig
+from scratchbook.lab.train import TrainConfig, lr_at
+
+
+@dataclass
+class Budget:
+    """Sizes of everything Part 5 trains; the defaults fit in about 3 minutes on one core."""
+
+    steps: int = 500  # optimisation steps per model (600 is better, and 3.5 minutes)
+    batch_size: int = 32
+    lr: float = 5e-3
+    n_embd: int = 32
+    n_head: int = 4
+    window: int = 3
+    depths: tuple[int, ...] = (1, 2, 4, 8)
+    cap: int = 12  # ACT's step cap in training
+    long_cap: int = 24  # ... raised for the longer inputs
+    tau: float = 0.003
+    taus: tuple[float, ...] = (0.003, 0.01, 0.03)  # the sweep (on sweep_tasks only)
+    sweep_tasks: tuple[str, ...] = ("sorted",)
+    ramp: tuple[float, float] = (0.0, 0.5)  # the ponder cost rises from 0 to full between these shares of training
+    halt_bias: float = 1.0  # initial halting bias: Graves' +1, p = 0.73, so ACT starts with 2 passes
+    other_biases: tuple[float, ...] = (-2.0,)  # also train ACT from these (-2: p = 0.12, 9 passes at first) ...
+    bias_tasks: tuple[str, ...] = ("parity",)  # ... on these tasks
+    n_train: int = 8000
+    n_test: int = 1000
+    seed: int = 0
+    threads: int = 1
+
+
+# -----------------------------------------------------------------------------
+# training and evaluation
+
+
+def train_config(b: Budget) -> TrainConfig:
+    return TrainConfig(
+        steps=b.steps, batch_size=b.batch_size, lr=b.lr, min_lr=b.lr / 10, warmup=min(50, b.steps // 10),
+        schedule="cosine", grad_clip=1.0, seed=b.seed, threads=b.threads,
+    )
+
+
+def columns_needed(Y: torch.Tensor) -> torch.Tensor:
+    """Per row: columns up to and including the last target (targets here need not be contiguous)."""
+    T = Y.size(1)
+    has = Y != -1
+    return torch.where(has, torch.arange(1, T + 1), 0).max(dim=1).values
+
+
+def tau_scale(step: int, steps: int, ramp=(0.0, 0.5)) -> float:
+    """The ponder cost's share at step: 0 until ramp[0] of training, rising linearly to 1 at ramp[1]."""
+    start, end = ramp
+    if end <= start:
+        return 1.0 if step >= start * steps else 0.0
+    return min(1.0, max(0.0, (step / steps - start) / (end - start)))
+
+
+def train_model(model: LoopedTransformer, data: TaskData, cfg: TrainConfig, ramp=(0.0, 0.5),
+                halt_lr: float = 1.0) -> dict:
+    """Train in place; the ponder cost (if any) ramps in as tau_scale() says.
+
+    Without the ramp, the cost of pondering arrives before pondering has paid
+    off anywhere, and halting collapses to a single pass. halt_lr scales the
+    learning rate of the halting unit (1 = the same as everything else).
+    """
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    X, Y = data.X, data.Y
+    needed = columns_needed(Y)
+    halting = [p for n, p in model.named_parameters() if n.startswith(("halt.", "ln_h."))]
+    rest = [p for n, p in model.named_parameters() if not n.startswith(("halt.", "ln_h."))]
+    groups = [{"params": rest, "scale": 1.0}] + ([{"params": halting, "scale": halt_lr}] if halting else [])
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    losses, passes_run = [], 0
+    model.train()
+    t0 = time.perf_counter()
+    for step in range(cfg.steps):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg) * group["scale"]
+        model.tau_scale = tau_scale(step, cfg.steps, ramp)
+        ix = torch.randint(len(X), (cfg.batch_size,), generator=gen)
+        T = int(needed[ix].max())
+        _, loss = model(X[ix, :T], Y[ix, :T])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        losses.append(loss.item())
+        passes_run += int(model.halting.steps.max())  # the batch runs until its slowest position halts
+    model.tau_scale = 1.0
+    seconds = time.perf_counter() - t0
+    return {
+        "loss": losses, "seconds": seconds, "ms_per_step": 1000 * seconds / max(1, cfg.steps),
+        "passes_run": passes_run,  # block applications to a batch, over all of training
+        "ms_per_pass": 1000 * seconds / max(1, passes_run),
+    }
+
+
+@torch.no_grad()
+def predict(model: LoopedTransformer, data: TaskData, passes: int | None = None, batch_size: int = 500) -> dict:
+    """Per-position predictions and pass counts (N + R) for a whole split, as tensors (N, T)."""
+    model.eval()
+    preds, ponder, steps = [], [], []
+    for i in range(0, len(data), batch_size):
+        logits, _ = model(data.X[i : i + batch_size], passes=passes)
+        preds.append(logits.argmax(dim=-1))
+        ponder.append(model.halting.ponder)
+        steps.append(model.halting.steps)
+    model.train()
+    pred = torch.cat(preds)
+    has = data.Y != -1
+    return {"correct": (pred == data.Y) & has, "has": has, "ponder": torch.cat(ponder), "steps": torch.cat(steps)}
+
+
+def summarize(data: TaskData, p: dict) -> dict:
+    """Accuracy (exact per example, per answer) and compute (mean N + R over the answers)."""
+    correct, has, ponder, steps = p["correct"], p["has"], p["ponder"], p["steps"]
+    exact = (correct | ~has).all(dim=1)
+    reach, answer = data.reach[has], data.Y[has]
+    ok = correct[has].float()
+    by_reach = {}
+    for r in sorted(set(reach.tolist())):
+        sel = reach == r
+        by_reach[r] = {
+            "n": int(sel.sum()), "acc": float(ok[sel].mean()),
+            "passes": float(ponder[has][sel].mean()), "steps": float(steps[has][sel].mean()),
+        }
+    by_answer = {}  # one-answer tasks: "1" and "0" need different reach, so look at them apart
+    for a in sorted(set(answer.tolist())):
+        sel = answer == a
+        by_answer[CHARS[a]] = {
+            "n": int(sel.sum()), "acc": float(ok[sel].mean()), "passes": float(ponder[has][sel].mean()),
+        }
+    by_difficulty = {}
+    ex_ponder = (ponder * has).sum(1) / has.sum(1)  # per example: mean over its answers
+    for d in sorted(set(data.difficulty.tolist())):
+        sel = data.difficulty == d
+        by_difficulty[d] = {
+            "n": int(sel.sum()), "exact": float(exact[sel].float().mean()), "passes": float(ex_ponder[sel].mean()),
+        }
+    return {
+        "exact": float(exact.float().mean()),
+        "per_position": float(ok.mean()),
+        "mean_passes": float(ponder[has].mean()),  # N + R, at the answers
+        "mean_steps": float(steps[has].mean()),  # N: passes actually computed, at the answers
+        "mean_passes_all": float(ponder[data.X != 0].mean()),  # every character pays, not only the answers
+        "by_reach": by_reach,
+        "by_answer": by_answer,
+        "by_difficulty": by_difficulty,
+        "spearman_reach": spearman(reach.tolist(), ponder[has].tolist()),
+        "spearman_difficulty": spearman(data.difficulty.tolist(), ex_ponder.tolist()),
+    }
+
+
+def ranks(xs: list[float]) -> list[float]:
+    """Ranks from 1, ties sharing their mean rank."""
+    order = sorted(range(len(xs)), key=xs.__getitem__)
+    r = [0.0] * len(xs)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            r[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return r
+
+
+def spearman(x: list[float], y: list[float]) -> float:
+    """Spearman's rank correlation (Pearson on tie-averaged ranks); nan if either side is constant."""
+    rx, ry = torch.tensor(ranks(x)), torch.tensor(ranks(y))
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    den = (rx.square().sum() * ry.square().sum()).sqrt()
+    return float((rx * ry).sum() / den) if den > 0 else float("nan")
+
+
+# -----------------------------------------------------------------------------
+# experiments
+
+
+def make_model(b: Budget, passes: int, act: bool = False, tau: float = 0.0, halting: str = "position", seed=0, **kw):
+    torch.manual_seed(seed)
+    kw.setdefault("halt_bias", b.halt_bias)
+    cfg = LoopConfig(
+        vocab_size=VOCAB_SIZE, n_head=b.n_head, n_embd=b.n_embd,
+        window=b.window, passes=passes, act=act, tau=tau, halting=halting, **kw,
+    )
+    return LoopedTransformer(cfg)
+
+
+def pass_profile(model: LoopedTransformer, texts: list[str], passes: int | None = None) -> list[dict]:
+    """For a few inputs: per character, the model's answer and the passes (N + R) it took there."""
+    X = encode_texts(texts)
+    model.eval()
+    with torch.no_grad():
+        logits, _ = model(X, passes=passes)
+    model.train()
+    out = []
+    for i, text in enumerate(texts):
+        n = len(text)
+        out.append({
+            "text": text,
+            "answers": "".join(CHARS[j] for j in logits[i, 1 : n + 1].argmax(-1).tolist()),
+            "passes": [round(float(v), 3) for v in model.halting.ponder[i, 1 : n + 1]],
+        })
+    return out
+
+
+def encode_texts(texts: list[str]) -> torch.Tensor:
+    X = torch.zeros(len(texts), 1 + max(map(len, texts)), dtype=torch.long)
+    for i, t in enumerate(texts):
+        X[i, 1 : 1 + len(t)] = torch.tensor([STOI[c] for c in t])
+    return X
+
+
+PROFILE_TEXTS = {
+    "parity": ["1011001110101101", "0000000000000001"],
+    "addition": ["55|45|54|45=", "12|34|21|43="],  # 4545+5455=10000 carries through every column; 4231+3142 never
+    "balance": ["(()(()))()?", "())(()()()?"],
+    "sorted": ["0123456789", "0123456798", "1023456789"],
+}
+
+
+def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
+    t_start = time.perf_counter()
+    torch.set_num_threads(b.threads)
+    spec = TASKS[task]
+    data = splits(task, b.n_train, b.n_test, b.n_test, seed=b.seed)
+    cfg = train_config(b)
+    out = {"task": task, "halting": spec.halting, "difficulty": spec.difficulty_name, "lengths": spec.lengths,
+           "long_lengths": spec.long_lengths, "fixed": {}, "budget": asdict(b)}
+
+    for depth in b.depths:
+        model = make_model(b, depth, seed=b.seed)
+        tr = train_model(model, data["train"], cfg)
+        r = summarize(data["test"], predict(model, data["test"]))
+        r["long"] = summarize(data["long"], predict(model, data["long"]))
+        r.update(seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"],
+                 final_loss=sum(tr["loss"][-20:]) / 20)
+        out["fixed"][depth] = r
+        progress(f"{task} fixed {depth}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
+                 f"({tr['seconds']:.1f} s)")
+
+    sweep = sorted({*b.taus, b.tau}) if task in b.sweep_tasks else [b.tau]
+    out["tau_sweep"] = []
+    for tau in sweep:
+        model = make_model(b, b.cap, act=True, tau=tau, halting=spec.halting, seed=b.seed)
+        tr = train_model(model, data["train"], cfg, ramp=b.ramp)
+        r = summarize(data["test"], predict(model, data["test"]))
+        r.update(tau=tau, seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"])
+        if tau == b.tau:
+            r["long"] = summarize(data["long"], predict(model, data["long"]))
+            r["long_raised_cap"] = summarize(data["long"], predict(model, data["long"], passes=b.long_cap))
+            r["profiles"] = pass_profile(model, PROFILE_TEXTS[task])
+            out["act"] = r
+        out["tau_sweep"].append(
+            {k: r[k] for k in ("tau", "exact", "per_position", "mean_passes", "mean_steps", "seconds", "passes_run")}
+        )
+        progress(f"{task} ACT tau={tau}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
+                 f"passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f} ({tr['seconds']:.1f} s)")
+
+    out["act_bias"] = {}  # the same ACT, started from another initial halting bias
+    for bias in b.other_biases if task in b.bias_tasks else ():
+        model = make_model(b, b.cap, act=True, tau=b.tau, halting=spec.halting, seed=b.seed, halt_bias=bias)
+        tr = train_model(model, data["train"], cfg, ramp=b.ramp)
+        r = summarize(data["test"], predict(model, data["test"]))
+        r["long_raised_cap"] = summarize(data["long"], predict(model, data["long"], passes=b.long_cap))
+        r.update(tau=b.tau, halt_bias=bias, seconds=tr["seconds"], passes_run=tr["passes_run"])
+        out["act_bias"][bias] = r
+        progress(f"{task} ACT tau={b.tau} halt_bias={bias}: exact {r['exact']:.3f} per-position "
+                 f"{r['per_position']:.3f} passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f} "
+                 f"({tr['seconds']:.1f} s)")
+    out["seconds"] = time.perf_counter() - t_start
+    return out
+
+
+def seed_study(task: str, b: Budget = Budget(), biases=(1.0, -2.0), seeds=(0, 1, 2), progress=print) -> list[dict]:
+    """ACT from several seeds (weights and batches; same data) and initial halting biases.
+
+    Not part of the 3-minute budget: it is how we learned that one run of ACT
+    can mislead. One row per (bias, seed).
+    """
+    torch.set_num_threads(b.threads)
+    data = splits(task, b.n_train, b.n_test, b.n_test, seed=b.seed)
+    rows = []
+    for bias in biases:
+        for seed in seeds:
+            model = make_model(b, b.cap, act=True, tau=b.tau, halting=TASKS[task].halting, seed=seed, halt_bias=bias)
+            cfg = train_config(b)
+            cfg.seed = seed
+            tr = train_model(model, data["train"], cfg, ramp=b.ramp)
+            r = summarize(data["test"], predict(model, data["test"]))
+            rows.append({"task": task, "halt_bias": bias, "seed": seed, "tau": b.tau, "exact": r["exact"],
+                         "per_position": r["per_position"], "mean_passes": r["mean_passes"],
+                         "spearman_reach": r["spearman_reach"], "seconds": tr["seconds"]})
+            progress(f"{task} bias {bias} seed {seed}: per-position {r['per_position']:.3f} "
+                     f"passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f}")
+    return rows
+
+
+def run_suite(b: Budget = Budget(), tasks=tuple(TASKS), progress=print) -> dict:
+    t0 = time.perf_counter()
+    results = {task: run_task(task, b, progress) for task in tasks}
+    return {"tasks": results, "seconds": time.perf_counter() - t0, "budget": asdict(b)}

@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: build test check watch benchmark clean
 
 build: $(STAMP)            ## run every post and write hugo_content/ and figures/
-	$(BIN)/scratchbook build
+	$(BIN)/scratchbook build --jobs 2
 
 test: $(STAMP)             ## the test suite, then regenerate every post from a cold cache
 	$(BIN)/python -m pytest

@@ -22,8 +22,8 @@ from jinja2.lexer import Token
 
 from .errors import ScratchbookError
 from .frontmatter import FrontMatter
-from .ledger import Recorder
-from .show import Shown, ValueHelpers, format_value, scalar
+from .ledger import Recorder, Tolerance
+from .show import DEFAULT_TIMING_FACTOR, Shown, ValueHelpers, format_value, scalar
 from .source import Cell, Post
 
 RECORDING_HELPERS = {"num", "pct", "seconds", "table"}
@@ -270,9 +270,7 @@ class Weaver:
 
     def _cell(self, cell, spec, key, line) -> str:
         if isinstance(cell, str) or cell is None:
-            return "" if cell is None else cell
-        from .ledger import Tolerance
-        from .show import DEFAULT_TIMING_FACTOR
+            return "" if cell is None else cell.replace("|", "\\|")
         try:
             number = scalar(cell, key)
             display = format_value(number, spec or ("," if isinstance(number, int) else ""))

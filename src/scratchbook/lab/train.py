@@ -182,5 +182,5 @@ PRESETS: dict[str, tuple[TrainConfig, dict]] = {
     ),
     # the bigram table and the MLP, a few seconds to half a minute each
     "bigram": (TrainConfig(steps=1000, batch_size=256, lr=0.1, min_lr=1e-3, schedule="cosine", weight_decay=0.0), {}),
-    "mlp": (TrainConfig(steps=1000, batch_size=256, lr=1e-2, min_lr=1e-4, warmup=50, schedule="cosine"), {}),
+    "mlp": (TrainConfig(steps=1500, batch_size=256, lr=1e-2, min_lr=1e-4, warmup=50, schedule="cosine"), {}),
 }

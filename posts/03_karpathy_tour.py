@@ -453,7 +453,7 @@ baseline_train_rows = [[field, str(value)] for field, value in asdict(transforme
 # With these settings it reaches a test loss of
 # {{ num(transformer["history"]["final_test_loss"], ".4f") }} in
 # {{ seconds(transformer["history"]["train_time"]) }} of training on this CPU
-# ({{ num(transformer["history"]["ms_per_step"], ".1f") }} ms per step of
+# ({{ seconds(transformer["history"]["train_time"] / transformer_train.steps) }} per step of
 # {{ transformer_train.batch_size }} names). Holding all the data in memory, trimming each batch
 # to its longest name, a warm-up followed by a cosine decay of the learning rate, and PyTorch's
 # fused attention kernel are what make that possible; `benchmarks/train_speed.py` measures

@@ -31,7 +31,7 @@
 
 # %% tags=["hide-input"]
 import os
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np

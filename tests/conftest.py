@@ -46,6 +46,18 @@ class FixtureProject:
         return (self.root / relative).read_text(encoding="utf-8")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Tiny tensors, like the engine's builds: one thread (a second one only spins on a busy
+    2-core machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> FixtureProject:
     return FixtureProject(tmp_path / "site")

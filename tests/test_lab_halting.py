@@ -12,12 +12,6 @@ from scratchbook.lab.halting import LocalAttention, LoopConfig, LoopedTransforme
 from scratchbook.lab.models import Block, CausalSelfAttention, Transformer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def model(passes=2, seed=0, **kw):

@@ -17,13 +17,6 @@ from scratchbook.lab.moe import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    # tensors here are tiny: a second thread only adds contention on a busy 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def config(**kw):

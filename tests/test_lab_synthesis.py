@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from scratchbook.lab.synthesis.compress import (
     CompressionConfig,
@@ -35,12 +34,6 @@ from scratchbook.lab.synthesis.wake_sleep import WakeSleepConfig, run_wake_sleep
 SUITE_SHA256 = "0eddfca8072f9802fac238db3be86ca6e731dbd30990c89337830b8011e1e2ca"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def evaluate(text, xs, library=None):

@@ -14,6 +14,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from . import ledger, progress, session as sessions
+from .atomic import write_atomic
 from .errors import ScratchbookError
 from .frontmatter import validate
 from .project import Project
@@ -138,7 +139,7 @@ def _record_dependencies(project: Project, path: Path) -> None:
             if resolved.is_relative_to(project.root) and ".venv" not in resolved.parts:
                 files.add(str(resolved))
     target = project.state / "deps" / f"{path.stem}.json"
-    ledger.write_atomic(target, json.dumps(sorted(files), indent=0))
+    write_atomic(target, json.dumps(sorted(files), indent=0))
 
 
 def _build_in_worker(root: str, path: str, refresh: bool) -> Summary:

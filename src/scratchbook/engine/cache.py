@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import textwrap
 import time
 import types
@@ -38,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from . import session as sessions
+from .atomic import write_atomic
 from .errors import ScratchbookError
 from .project import find_project
 from .seeding import isolated_rng
@@ -352,17 +352,7 @@ class Store:
         buffer = io.BytesIO()
         np.savez(buffer, **payload)
         target = self.path(name, key)
-        # Write beside the target, then rename: readers see the old entry or the whole new one.
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(buffer.getvalue())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, buffer.getvalue())
         return target
 
     def discard(self, name: str, key: str) -> None:

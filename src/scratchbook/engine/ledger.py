@@ -10,9 +10,9 @@ import json
 import math
 import os
 import platform
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
 
 
 @dataclass(frozen=True)
@@ -107,21 +107,6 @@ def dumps(post: str, entries: dict[str, Entry]) -> str:
     body = ",\n    ".join(lines)
     return ('{\n  "post": ' + json.dumps(post) + ',\n  "entries": [\n    ' + body + "\n  ]\n}\n"
             if lines else '{\n  "post": ' + json.dumps(post) + ',\n  "entries": []\n}\n')
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Recorder:

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .ledger import write_atomic
+from .atomic import write_atomic
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ Results on makemore's names.txt (2-core AMD EPYC, torch 2.13 CPU, 2 threads):
     run       batch  lr (schedule)        dropout steps  ms/step  test loss
     makemore     32  5e-4 constant        0       5000   ~9       2.134 @ 1000 steps, 2.013 @ 5000 (~45 s)
     fast30      256  1e-2 warmup+cosine   0        600   ~44      2.016 @ 400, 1.974 @ 500 (~22 s), 1.960 @ 600 (~26 s)
-    best120     256  1e-2 warmup+cosine   0.2     2300   ~50      1.915 @ 1800 (~90 s), 1.905 @ 2300 (~115 s)
+    best120     256  1e-2 warmup+cosine   0.2     2200   ~52      1.916 @ 1700 (~90 s), 1.907 @ 2200 (~115 s)
 
 makemore's own script on the same machine: ~25 ms/step, 2.134 after 1,000 steps
 (35 s), 2.013 after 5,000 (162 s), best 1.971 after 9,000 (256 s). The steps are

@@ -368,6 +368,10 @@ sweep_headers = ["price", "call rate", "accuracy", "calls per right answer", "sc
 sweep_formats = {"price": ".2f", "call rate": "pct", "accuracy": "pct", "calls per right answer": ".2f",
                  "score": ".3f", "always call": ".3f", "never call": ".3f", "oracle": ".3f"}
 beats_always = [c for lv, c in zip(main["eval"]["levels"], costs) if lv["policy"]["score"] > lv["always"]["score"]]
+beats_always_from = next((c for i, c in enumerate(costs)
+                          if all(lv["policy"]["score"] > lv["always"]["score"] for lv in main["eval"]["levels"][i:])),
+                         None)
+last_level = main["eval"]["levels"][-1]
 beats_both = [c for lv, c in zip(main["eval"]["levels"], costs)
               if lv["policy"]["score"] > max(lv["always"]["score"], lv["never"]["score"])]
 gap_to_oracle = [lv["oracle"]["score"] - lv["policy"]["score"] for lv in main["eval"]["levels"]]
@@ -380,7 +384,7 @@ label_share = {s: [r["history"]["rounds"][-1]["label_call_share"][i]["all"] for 
 agree_label_range = max(label_share["agree"][i] for i in mid) - min(label_share["agree"][i] for i in mid)
 prob_label_range = max(label_share["prob"][i] for i in mid) - min(label_share["prob"][i] for i in mid)
 best_scheme = {c: max(runs, key=lambda s: runs[s]["eval"]["levels"][i]["policy"]["score"]) for i, c in enumerate(costs)}
-prob_wins = sum(best_scheme[c] == "prob" for c in costs)
+wins = {s: sum(best_scheme[c] == s for c in costs) for s in runs}
 
 # %% [markdown]
 # ## The price of a call
@@ -394,11 +398,18 @@ prob_wins = sum(best_scheme[c] == "prob" for c in costs)
 #
 # {{ table(sweep_rows, headers=sweep_headers, formats=sweep_formats, key="cost_sweep") }}
 #
-# The learned policy beats always calling at every price from
-# {{ num(beats_always | min if beats_always else 0, ".2f") }} up, and beats both fixed strategies at
-# {{ beats_both | length }} of the {{ costs | length }} prices. It stays below the oracle by
-# {{ num(gap_to_oracle | min, ".3f") }} to {{ num(gap_to_oracle | max, ".3f") }} in score. At a price of {{ num(costs[-1], ".0f") }} a call can never pay (it costs as much
-# as the answer it buys), and never calling is the right policy.
+# {% if beats_always_from is not none %}The learned policy beats always calling at every price from
+# {{ num(beats_always_from, ".2f") }} up{% else %}The learned policy does not beat always calling at the highest prices{% endif %},
+# and beats both fixed strategies at {{ beats_both | length }} of the {{ costs | length }} prices.
+# Below the oracle it loses up to {{ num(gap_to_oracle | max, ".3f") }} in score. The oracle
+# here ignores the price (it calls whenever the model would be wrong), so once a call costs
+# nearly as much as the answer it buys it is no longer the best policy: at a price of
+# {{ num(costs[-1], ".0f") }} a call can never pay, never calling scores
+# {{ num(last_level["never"]["score"], ".3f") }}, the oracle {{ num(last_level["oracle"]["score"], ".3f") }}.
+# The learned policy still calls for {{ pct(last_level["policy"]["call_rate"]) }} of the
+# queries there and scores {{ num(last_level["policy"]["score"], ".3f") }}: at that price the
+# prob labels' margin for a two-digit product is nearly zero, so its weight teaches the
+# decision almost nothing, and the decision stays where the lower prices put it.
 #
 # ## Three ways to label a decision
 #
@@ -415,8 +426,10 @@ prob_wins = sum(best_scheme[c] == "prob" for c in costs)
 # product the model gets wrong costs it several nats, so the tool's saving dwarfs any price
 # below 1, and its call rate, from {{ pct(rate_range["toolformer"][0]) }} to
 # {{ pct(rate_range["toolformer"][1]) }}, says more about the scale of a loss than about the
-# value of an answer. The prob labels give the best score at {{ prob_wins }} of the
-# {{ costs | length }} prices.
+# value of an answer. Counting which labels give the best score at each of the
+# {{ costs | length }} prices: agree {{ wins["agree"] }}, prob {{ wins["prob"] }}, toolformer
+# {{ wins["toolformer"] }}. A smoother cost curve is not by itself a better policy; with one
+# run per scheme, differences of a point or two are within what another seed could change.
 
 # %% tags=["hide-input"]
 on_rounds = on_policy_run["history"]["rounds"]
@@ -454,9 +467,9 @@ call_words = ("What does wither is the other branch: the forced-call accuracy dr
 #
 # {{ table(abl_rows, headers=abl_headers, formats=abl_formats, key="on_policy") }}
 #
-# Here {{ abl_words }}: rare facts are answered without the tool
-# {{ num(-rare_drop * 100, "+.1f") }} points against training both branches, and the call rate
-# moves {{ num(rate_rise * 100, "+.1f") }} points. {{ call_words }}
+# Here {{ abl_words }}: against training both branches, the share of rare facts answered
+# without the tool changes by {{ num(-rare_drop * 100, "+.1f") }} points and the call rate by
+# {{ num(rate_rise * 100, "+.1f") }} points. {{ call_words }}
 # ({{ num(-call_drop * 100, "+.1f") }} points overall). The policy's score at this price differs
 # by {{ num(score_diff, "+.3f") }}. The stage is only {{ BUDGET.policy_steps }} steps long, which
 # gives the loop little time to run; the lab's earlier, longer trial saw the no-tool skill
@@ -517,7 +530,8 @@ decisions_export = {
 # The toy shows the mechanism: a decision token, a price in the prompt, labels from the
 # model's own answers, and a policy that calls where it would be wrong and declines where it
 # knows. It shows that the way the decision is labelled changes the cost curve, and that
-# training answers only on the branch taken can eat into the skill the decision depends on.
+# training answers only on the branch taken lets the other branch's skill slip (here, the
+# calls).
 #
 # It does not show that a large model would learn the same way. Its knowledge here is
 # nearly all-or-nothing (a fact is memorized or not), so a price moves only the few queries

@@ -62,19 +62,8 @@ def test_the_oracle_calls_exactly_where_the_no_tool_answer_is_wrong_and_scores_p
 
 
 @pytest.fixture(scope="module")
-def warm(monkeypatch_module):
-    return dream.run_warmup(TINY)
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    mp.setattr(dream, "build_suite", lambda cfg=None: dream.__dict__["_real_build_suite"](SMALL_SUITE))
-    yield mp
-    mp.undo()
-
-
-dream._real_build_suite = dream.build_suite
+def warm():
+    return dream.run_warmup(TINY, SMALL_SUITE)
 
 
 def test_warmup_learns_the_memorizable_answers_and_leaves_the_decision_untrained(warm):
@@ -87,14 +76,14 @@ def test_warmup_learns_the_memorizable_answers_and_leaves_the_decision_untrained
 
 
 def test_warmup_is_deterministic(warm):
-    again = dream.run_warmup(TINY)
+    again = dream.run_warmup(TINY, SMALL_SUITE)
     assert again["history"]["answer_loss"] == warm["history"]["answer_loss"]
     for k, v in warm["state"].items():
         assert torch.equal(v, again["state"][k])
 
 
 def test_teacher_forced_right_matches_what_greedy_decoding_writes(warm):
-    setup = dream.make_setup(TINY)
+    setup = dream.make_setup(TINY, SMALL_SUITE)
     model = dream.make_model(setup, TINY)
     model.load_state_dict(warm["state"])
     s = dream.score(model, setup.test, setup.vocab)
@@ -105,7 +94,7 @@ def test_teacher_forced_right_matches_what_greedy_decoding_writes(warm):
 
 
 def test_a_policy_run_learns_a_decision_and_reports_every_price(warm):
-    r = dream.run_policy(warm, "prob", TINY)
+    r = dream.run_policy(warm, "prob", TINY, suite_config=SMALL_SUITE)
     levels = r["eval"]["levels"]
     assert [lv["cost"] for lv in levels] == list(TINY.costs)
     for lv in levels:

@@ -111,8 +111,11 @@ def test_interrupted_build_leaves_previous_output_and_no_partial_files(project):
     path.write_text(path.read_text().replace("n = 10", "n = 20")
                     + "\n# %%\nimport time\nopen('started', 'w').close()\ntime.sleep(60)\n")
     env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
+    # a shell's background jobs inherit SIGINT ignored, and Python then never turns it into
+    # KeyboardInterrupt: give the build the default disposition, as in a terminal
     process = subprocess.Popen([sys.executable, "-m", "scratchbook", "build"], cwd=project.root,
-                               env=env, stderr=subprocess.PIPE, text=True)
+                               env=env, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     while not (project.root / "started").exists() and time.time() < deadline:
         time.sleep(0.1)

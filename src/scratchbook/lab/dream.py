@@ -30,14 +30,14 @@ Budgets are in steps; seconds are measured and returned alongside.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
 from scratchbook.lab.models import ModelConfig, Transformer, count_params
 from scratchbook.lab.tooluse import (
-    ANSWER, CALL, EXPRESSION, NO_TOOL, Caps, Encoded, ToolVocab, block_size_for, encode_queries, run_queries,
+    ANSWER, CALL, NO_TOOL, Caps, Encoded, ToolVocab, block_size_for, encode_queries, run_queries,
 )
 from scratchbook.lab.tools import QUERY_TYPES, Query, Suite, SuiteConfig, build_suite, pick_prompts
 from scratchbook.lab.train import TrainConfig, lr_at
@@ -352,13 +352,13 @@ def policy_config(b: Budget) -> TrainConfig:
                        warmup=20, schedule="cosine", grad_clip=1.0, seed=b.seed + 1, threads=b.threads)
 
 
-def run_warmup(budget: Budget, progress=None) -> dict:
+def run_warmup(budget: Budget, suite_config: SuiteConfig | None = None, progress=None) -> dict:
     """Train the answers (both branches, every price) from scratch; the decision is left alone.
 
     Returns the model's weights and the history, with the labels each scheme
     would have given at every round.
     """
-    setup = make_setup(budget)
+    setup = make_setup(budget, suite_config)
     model = make_model(setup, budget)
     hist = train_steps(model, setup, budget, warmup_config(budget), "prob", decide=False, progress=progress)
     for scheme in SCHEMES:  # what the other schemes would label at the end of the warm-up
@@ -367,9 +367,10 @@ def run_warmup(budget: Budget, progress=None) -> dict:
     return {"state": dict(model.state_dict()), "history": hist, "params": count_params(model)}
 
 
-def run_policy(warm: dict, scheme: str, budget: Budget, on_policy: bool = False, progress=None) -> dict:
+def run_policy(warm: dict, scheme: str, budget: Budget, on_policy: bool = False,
+               suite_config: SuiteConfig | None = None, progress=None) -> dict:
     """From the warm-up's weights: learn the decision with a labelling scheme, then evaluate. Plain data out."""
-    setup = make_setup(budget)
+    setup = make_setup(budget, suite_config)
     model = make_model(setup, budget)
     model.load_state_dict(warm["state"])
     t0 = time.perf_counter()

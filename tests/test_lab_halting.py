@@ -6,10 +6,11 @@ import math
 import pytest
 import torch
 
-from scratchbook.lab.adaptive import Budget, columns_needed, ranks, run_task, seed_study, spearman, tau_scale
+from scratchbook.lab.adaptive import Budget, ranks, run_task, seed_study, spearman, tau_scale
 from scratchbook.lab.algorithmic import VOCAB_SIZE
 from scratchbook.lab.halting import LocalAttention, LoopConfig, LoopedTransformer, act_weights
 from scratchbook.lab.models import Block, CausalSelfAttention, Transformer
+from scratchbook.lab.train import columns_needed
 
 
 

@@ -75,14 +75,14 @@ def test_tokens_round_trip_and_unknown_ones_are_refused():
 def test_encoding_trains_the_expression_and_answer_but_not_the_inserted_result():
     q = Query("37*64", "2368", "mul2")
     enc = tooluse.encode_queries([q], VOCAB, 30)
-    x, y = enc.X_call[0].tolist(), enc.Y_call[0].tolist()
+    x, y = enc.call.X[0].tolist(), enc.call.Y[0].tolist()
     d = int(enc.decision_pos[0])
     assert VOCAB.decode(x[2 : d + 1]) == "37*64="  # the decision is predicted at "="
     assert y[d] == -1  # ... from a label, not from the sequence
     trained = "".join(VOCAB.tokens[t] for t in y if t != -1)
     assert trained == f"37*64{EXEC}2368."  # the expression, then the answer and the end token
     assert VOCAB.decode(x[1:]).startswith(f"<$0>37*64={CALL}37*64{EXEC}2368{RESULT_END}2368")
-    yn = enc.Y_no_tool[0].tolist()
+    yn = enc.no_tool.Y[0].tolist()
     assert "".join(VOCAB.tokens[t] for t in yn if t != -1) == "2368."
     assert int(enc.decision_pos[0]) == d
 
@@ -184,6 +184,6 @@ def test_every_suite_query_fits_the_block_the_suite_asks_for():
     queries = suite.train + suite.val + suite.test
     block = tooluse.block_size_for(queries, VOCAB)
     enc = tooluse.encode_queries(queries, VOCAB, block)
-    assert enc.X_call.shape == (len(queries), block)
+    assert enc.call.X.shape == (len(queries), block)
     with pytest.raises(ValueError, match="over the block size"):
         tooluse.encode_queries(queries, VOCAB, block - 1)

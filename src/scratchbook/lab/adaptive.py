@@ -33,7 +33,7 @@ import torch
 
 from scratchbook.lab.algorithmic import CHARS, STOI, TASKS, VOCAB_SIZE, TaskData, splits
 from scratchbook.lab.halting import LoopedTransformer, LoopConfig
-from scratchbook.lab.train import TrainConfig, lr_at
+from scratchbook.lab.train import TrainConfig, columns_needed, lr_at
 
 
 @dataclass
@@ -71,13 +71,6 @@ def train_config(b: Budget) -> TrainConfig:
         steps=b.steps, batch_size=b.batch_size, lr=b.lr, min_lr=b.lr / 10, warmup=min(50, b.steps // 10),
         schedule="cosine", grad_clip=1.0, seed=b.seed, threads=b.threads,
     )
-
-
-def columns_needed(Y: torch.Tensor) -> torch.Tensor:
-    """Per row: columns up to and including the last target (targets here need not be contiguous)."""
-    T = Y.size(1)
-    has = Y != -1
-    return torch.where(has, torch.arange(1, T + 1), 0).max(dim=1).values
 
 
 def tau_scale(step: int, steps: int, ramp=(0.0, 0.5)) -> float:

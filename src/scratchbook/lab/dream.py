@@ -40,7 +40,7 @@ from scratchbook.lab.tooluse import (
     ANSWER, CALL, NO_TOOL, Caps, Encoded, ToolVocab, block_size_for, encode_queries, run_queries,
 )
 from scratchbook.lab.tools import QUERY_TYPES, Query, Suite, SuiteConfig, build_suite, pick_prompts
-from scratchbook.lab.train import TrainConfig, lr_at
+from scratchbook.lab.train import TrainConfig, columns_needed, lr_at
 
 SCHEMES = ("agree", "prob", "toolformer")
 
@@ -103,9 +103,9 @@ def with_cost(X: torch.Tensor, vocab: ToolVocab, levels: torch.Tensor | int) -> 
     return X
 
 
-def used_columns(*Ys: torch.Tensor) -> int:
-    T = Ys[0].size(1)
-    return max(int(torch.where(Y != -1, torch.arange(1, T + 1), 0).max()) for Y in Ys)
+def used_columns(Y: torch.Tensor) -> int:
+    """Columns a batch needs: up to its last target anywhere (the rest is padding)."""
+    return int(columns_needed(Y).max())
 
 
 @torch.no_grad()
@@ -124,10 +124,9 @@ def score(model, enc: Encoded, vocab: ToolVocab, level: int = 0, batch_size: int
     for i in range(0, len(enc), batch_size):
         sl = slice(i, i + batch_size)
         for branch in ("no_tool", "call"):
-            Y = getattr(enc, f"Y_{branch}")[sl]
-            T = used_columns(Y)
-            X = with_cost(getattr(enc, f"X_{branch}")[sl, :T], vocab, level)
-            Y, P = Y[:, :T], getattr(enc, f"part_{branch}")[sl, :T]
+            b = getattr(enc, branch)
+            T = used_columns(b.Y[sl])
+            X, Y, P = with_cost(b.X[sl, :T], vocab, level), b.Y[sl, :T], b.part[sl, :T]
             logits, _ = model(X)
             nll = F.cross_entropy(logits.transpose(1, 2), Y, ignore_index=-1, reduction="none")  # (B, T)
             hit = (logits.argmax(-1) == Y) | (Y == -1)
@@ -148,7 +147,7 @@ def call_probability(model, enc: Encoded, vocab: ToolVocab, level: int) -> torch
     was_training = model.training
     model.eval()
     T = int(enc.decision_pos.max()) + 1
-    logits, _ = model(with_cost(enc.X_no_tool[:, :T], vocab, level))
+    logits, _ = model(with_cost(enc.no_tool.X[:, :T], vocab, level))
     d = logits[torch.arange(len(enc)), enc.decision_pos][:, [vocab.stoi[NO_TOOL], vocab.stoi[CALL]]]
     model.train(was_training)
     return torch.softmax(d, -1)[:, 1]
@@ -213,9 +212,9 @@ def train_steps(model, setup: Setup, budget: Budget, cfg: TrainConfig, scheme: s
         ix = rows[torch.randint(len(rows), (cfg.batch_size,), generator=gen)]
         lev = torch.randint(K, (cfg.batch_size,), generator=gen)
         # the two branches run separately, each trimmed to its own longest row
-        Tn, Tc = used_columns(enc.Y_no_tool[ix]), used_columns(enc.Y_call[ix])
-        xn, xc = with_cost(enc.X_no_tool[ix, :Tn], vocab, lev), with_cost(enc.X_call[ix, :Tc], vocab, lev)
-        yn, yc = enc.Y_no_tool[ix, :Tn].clone(), enc.Y_call[ix, :Tc].clone()
+        Tn, Tc = used_columns(enc.no_tool.Y[ix]), used_columns(enc.call.Y[ix])
+        xn, xc = with_cost(enc.no_tool.X[ix, :Tn], vocab, lev), with_cost(enc.call.X[ix, :Tc], vocab, lev)
+        yn, yc = enc.no_tool.Y[ix, :Tn].clone(), enc.call.Y[ix, :Tc].clone()
         ln, _ = model(xn)
         lc, _ = model(xc)
         d = ln[torch.arange(len(ix)), enc.decision_pos[ix]][:, [no_tool, call]]  # (B, 2): column 1 = call
@@ -257,7 +256,7 @@ def relabel(model, setup: Setup, budget: Budget, scheme: str):
     s = score(model, setup.train, setup.vocab)
     labels, weights = make_labels(scheme, call_value(scheme, s), budget.costs)
     st, sv = score(model, setup.test, setup.vocab), score(model, setup.val, setup.vocab)
-    n_val_tokens = int((setup.val.Y_no_tool != -1).sum() + (setup.val.Y_call != -1).sum())
+    n_val_tokens = int((setup.val.no_tool.Y != -1).sum() + (setup.val.call.Y != -1).sum())
     info = {
         # per price level: {kind: share of the distinct training queries labelled "call"}
         "label_call_share": [by_kind(labels[:, k], setup.train_queries) for k in range(len(budget.costs))],

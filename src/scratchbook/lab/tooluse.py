@@ -74,23 +74,28 @@ def segments(q: Query, branch: str) -> list[tuple[str, int]]:
 
 
 @dataclass
-class Encoded:
-    """Both branches of a list of queries, as makemore-style X/Y tensors.
+class Branch:
+    """One branch of a list of queries, as makemore-style X/Y tensors, each (N, block_size).
 
     X[:, 1] is the cost token; it is a placeholder (level 0) here and each batch
     sets it. Y holds -1 wherever the model is not trained to predict: the
     question, the inserted result, padding and the decision itself, whose
-    target comes from a label (decision_pos is the position that predicts it,
-    the "=" of the question, the same in both branches). part marks each target
-    position IGNORE, EXPRESSION or ANSWER.
+    target comes from a label. part marks each target position IGNORE,
+    EXPRESSION or ANSWER.
     """
 
-    X_no_tool: torch.Tensor
-    Y_no_tool: torch.Tensor
-    part_no_tool: torch.Tensor
-    X_call: torch.Tensor
-    Y_call: torch.Tensor
-    part_call: torch.Tensor
+    X: torch.Tensor
+    Y: torch.Tensor
+    part: torch.Tensor
+
+
+@dataclass
+class Encoded:
+    """Both branches of a list of queries, and the position that predicts the decision
+    (the "=" of the question, the same in both branches)."""
+
+    no_tool: Branch
+    call: Branch
     decision_pos: torch.Tensor  # (N,) int64
 
     def __len__(self) -> int:
@@ -124,7 +129,7 @@ def encode_queries(queries: list[Query], vocab: ToolVocab, block_size: int) -> E
             Y[r, : len(y)] = torch.tensor([t if pp in (EXPRESSION, ANSWER) else -1 for t, pp in zip(y, p)])
             P[r, : len(p)] = torch.tensor([pp if pp in (EXPRESSION, ANSWER) else IGNORE for pp in p])
             dpos[r] = p.index(DECISION)
-        out += [X, Y, P]
+        out.append(Branch(X, Y, P))
     return Encoded(*out, dpos)
 
 
@@ -189,6 +194,9 @@ def _run_batch(model, vocab, queries, cost_level, tool, force, caps) -> list[Epi
     eps = [Episode(q.question, cost_level, "", "") for q in queries]
     phase = ["decide"] * len(rows)  # decide -> expression -> answer -> done
     written = [[] for _ in rows]  # tokens of the current phase
+    stop = {"expression": exec_id, "answer": 0}  # the token that ends each writing phase
+    cap = {"expression": caps.expression, "answer": caps.answer}
+    derails = {0, vocab.stoi["="]} | {i for i, t in enumerate(vocab.tokens) if t.startswith("<")}
     while True:
         active = [r for r, p in enumerate(phase) if p != "done"]
         if not active:
@@ -200,8 +208,8 @@ def _run_batch(model, vocab, queries, cost_level, tool, force, caps) -> list[Epi
         logits, _ = model(x)
         last = logits[torch.arange(len(active)), torch.tensor([len(rows[r]) - 1 for r in active])]
         for j, r in enumerate(active):
-            e = eps[r]
-            if phase[r] == "decide":
+            e, p = eps[r], phase[r]
+            if p == "decide":
                 if force is None:
                     tok = call_id if last[j, call_id] > last[j, no_tool_id] else no_tool_id
                 else:
@@ -211,44 +219,33 @@ def _run_batch(model, vocab, queries, cost_level, tool, force, caps) -> list[Epi
                 phase[r] = "expression" if tok == call_id else "answer"
                 continue
             tok = int(last[j].argmax())
-            if phase[r] == "expression":
-                if tok == exec_id:
-                    e.expression = vocab.decode(written[r])
-                    rows[r].append(tok)
-                    try:
-                        e.result = tool(e.expression)
-                    except ToolError as err:
-                        e.status = "tool_error" if isinstance(err, UnknownName) else "malformed_call"
-                        phase[r] = "done"
-                        continue
-                    rows[r] += vocab.encode(e.result + RESULT_END)
-                    written[r] = []
-                    phase[r] = "answer"
-                elif tok == 0 or vocab.tokens[tok].startswith("<") or tok == vocab.stoi["="]:
-                    e.expression = vocab.decode(written[r] + [tok])
-                    rows[r].append(tok)
-                    e.status = "malformed_call"  # ended or derailed before <EXEC>
-                    phase[r] = "done"
-                elif len(written[r]) >= caps.expression:
-                    e.expression = vocab.decode(written[r])
-                    e.status = "cap"
-                    phase[r] = "done"
-                else:
-                    written[r].append(tok)
-                    rows[r].append(tok)
-            else:  # answer
-                if tok == 0:
-                    e.answer = vocab.decode(written[r])
-                    rows[r].append(tok)
+            if tok == stop[p]:
+                setattr(e, p, vocab.decode(written[r]))  # Episode.expression or Episode.answer
+                rows[r].append(tok)
+                written[r] = []
+                phase[r] = "done"
+                if p == "answer":
                     e.status = "answered"
-                    phase[r] = "done"
-                elif len(written[r]) >= caps.answer:
-                    e.answer = vocab.decode(written[r])
-                    e.status = "cap"
-                    phase[r] = "done"
-                else:
-                    written[r].append(tok)
-                    rows[r].append(tok)
+                    continue
+                try:
+                    e.result = tool(e.expression)
+                except ToolError as err:
+                    e.status = "tool_error" if isinstance(err, UnknownName) else "malformed_call"
+                    continue
+                rows[r] += vocab.encode(e.result + RESULT_END)
+                phase[r] = "answer"
+            elif p == "expression" and tok in derails:
+                e.expression = vocab.decode(written[r] + [tok])
+                rows[r].append(tok)
+                e.status = "malformed_call"  # ended or derailed before <EXEC>
+                phase[r] = "done"
+            elif len(written[r]) >= cap[p]:
+                setattr(e, p, vocab.decode(written[r]))
+                e.status = "cap"
+                phase[r] = "done"
+            else:
+                written[r].append(tok)
+                rows[r].append(tok)
             if phase[r] != "done" and len(rows[r]) > block_size:
                 e.status = "cap"  # the block is full
                 phase[r] = "done"

@@ -61,8 +61,10 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def columns_needed(Y: torch.Tensor) -> torch.Tensor:
-    """Per row: how many leading columns hold a target (the name plus its end token)."""
-    return (Y != -1).sum(dim=1)
+    """Per row: the columns up to and including its last target (for a name: the name plus its
+    end token). Targets need not be contiguous; the columns after the last one can be dropped."""
+    T = Y.size(1)
+    return torch.where(Y != -1, torch.arange(1, T + 1), 0).max(dim=1).values
 
 
 @torch.no_grad()

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
+from .engine import profile
 from .engine.errors import ScratchbookError
 from .engine.project import find_project
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and not profile.in_effect():
+        # Start again under the numeric profile, before anything numeric is imported: every
+        # process this command starts (one per post) inherits it.
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable, "-m", "scratchbook", *sys.argv[1:]],
+                  profile.environment())
     parser = argparse.ArgumentParser(
         prog="scratchbook",
         description="Build literate Python posts into Hugo markdown, recording every number.")

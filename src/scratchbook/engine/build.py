@@ -1,28 +1,35 @@
-"""Build a post: parse -> run -> weave -> publish. Also: build many, in parallel."""
+"""Build a post: parse -> run -> weave -> publish. Also: build many, in parallel.
+
+Every post is built in a fresh process started under the numeric profile
+(:mod:`.profile`), also under ``--jobs``: nothing a post sets (matplotlib's rcParams, a
+project module's attribute, seeds, threads) reaches the post built after it, and every
+post computes with the same kernels whatever the host's own settings.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import linecache
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
-from . import ledger, progress, session as sessions
+from . import ledger, profile, progress, session as sessions
 from .atomic import write_atomic
 from .errors import ScratchbookError
 from .frontmatter import validate
 from .project import Project
 from .publish import Outputs, publish
 from .run import execute, module_name
-from .seeding import fix_threads, seed_everything
 from .source import parse_post
-from .weave import Weaver
 
 POST_SEED = 0
 
@@ -41,6 +48,17 @@ class Summary:
     changed: bool = False
     entries: dict = field(default_factory=dict)
 
+    def to_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["entries"] = {k: e.to_json() for k, e in self.entries.items()}
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Summary":
+        data = dict(data)
+        data["entries"] = {k: ledger.Entry.from_json(e) for k, e in data["entries"].items()}
+        return cls(**data)
+
     def line(self) -> str:
         if not self.ok:
             return f"FAILED {self.post}\n{self.error}"
@@ -57,8 +75,11 @@ def default_outputs(project: Project) -> Outputs:
 
 def build_post(project: Project, path: Path, *, refresh: bool = False,
                cache_dir: Path | None = None, outputs: Outputs | None = None,
-               ledger_path: Path | None = None) -> Summary:
-    """Build one post. Errors are reported in the summary; previous outputs stay untouched."""
+               ledger_path: Path | None = None, profile_record: dict | None = None) -> Summary:
+    """Build one post in this process. Errors are reported in the summary; previous outputs
+    stay untouched. Use :func:`build_isolated` unless this process is already a fresh one."""
+    from .seeding import fix_threads, seed_everything   # numpy: only where cells run
+    from .weave import Weaver
     path = Path(path).resolve()
     shown = project.relative(path)
     summary = Summary(shown)
@@ -97,7 +118,9 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
         recorder = ledger.Recorder(ledger.load(committed_path))
         weaver = Weaver(project.templates, project.root, post, front, recorder)
         woven = weaver.weave(run.namespace, run.outputs)
-        ledger_text = ledger.dumps(shown, woven.entries)
+        if profile_record is None:
+            profile_record = profile.record(profile.probe())
+        ledger_text = ledger.dumps(shown, woven.entries, profile=profile_record)
         summary.changed = publish(outputs, front.slug, woven.markdown, woven.files,
                                   ledger_path, ledger_text)
         _record_dependencies(project, path)
@@ -142,26 +165,82 @@ def _record_dependencies(project: Project, path: Path) -> None:
     write_atomic(target, json.dumps(sorted(files), indent=0))
 
 
-def _build_in_worker(root: str, path: str, refresh: bool) -> Summary:
-    summary = build_post(Project(Path(root)), Path(path), refresh=refresh)
-    summary.entries = {}  # not needed across processes
-    return summary
+def build_isolated(project: Project, path: Path, *, refresh: bool = False,
+                   cache_dir: Path | None = None, outputs: Outputs | None = None,
+                   ledger_path: Path | None = None, profile_record: dict | None = None) -> Summary:
+    """:func:`build_post` in a fresh Python process started under the numeric profile.
+
+    The child's progress goes to this process's stderr; its summary comes back as JSON.
+    Ctrl-C is passed on to the child, which finishes or abandons its swap cleanly.
+    """
+    request = {"root": str(project.root), "path": str(path), "refresh": refresh,
+               "cache_dir": str(cache_dir) if cache_dir else None,
+               "outputs": ({k: str(v) for k, v in dataclasses.asdict(outputs).items()}
+                           if outputs else None),
+               "ledger_path": str(ledger_path) if ledger_path else None,
+               "profile_record": profile_record}
+    project.state.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="worker-", dir=project.state) as folder:
+        request_file, summary_file = Path(folder) / "request.json", Path(folder) / "summary.json"
+        request_file.write_text(json.dumps(request))
+        child = subprocess.Popen(
+            [sys.executable, "-m", "scratchbook.engine.worker", str(request_file),
+             str(summary_file)], cwd=project.root, env=profile.environment())
+        _children.add(child)
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:
+            _interrupt_children()
+            raise
+        finally:
+            _children.discard(child)
+        if code == 130:
+            raise KeyboardInterrupt
+        if not summary_file.exists():
+            return Summary(project.relative(path), error=f"the build process exited with "
+                                                           f"code {code} and no summary")
+        return Summary.from_json(json.loads(summary_file.read_text()))
+
+
+_children: set[subprocess.Popen] = set()
+
+
+def _interrupt_children() -> None:
+    """Pass Ctrl-C on to every post being built, and let each finish its swap or abandon it."""
+    for child in list(_children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+    for child in list(_children):
+        child.wait()
+
+
+def profile_report(project: Project) -> dict:
+    """Probe the profile on this machine, say first when it is not honoured; the record that
+    ledgers keep of it."""
+    found = profile.probe()
+    issues = profile.problems(found)
+    if issues:
+        print(profile.paragraph(issues), file=sys.stderr, flush=True)
+    return profile.record(found)
 
 
 def build_many(project: Project, paths: list[Path], *, jobs: int = 1,
                refresh: bool = False) -> list[Summary]:
+    """Build posts, each in a fresh process, ``jobs`` at a time; summaries in input order."""
+    record = profile_report(project)
+
+    def one(path: Path) -> Summary:
+        print(f"building {project.relative(path)}", file=sys.stderr, flush=True)
+        return build_isolated(project, path, refresh=refresh, profile_record=record)
+
     summaries = []
-    if jobs <= 1 or len(paths) <= 1:
-        for path in paths:
-            print(f"building {project.relative(path)}", file=sys.stderr, flush=True)
-            summary = build_post(project, path, refresh=refresh)
-            print(summary.line(), file=sys.stderr, flush=True)
-            summaries.append(summary)
-        return summaries
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_build_in_worker, str(project.root), str(p), refresh) for p in paths]
-        for future in futures:
-            summary = future.result()
-            print(summary.line(), file=sys.stderr, flush=True)
-            summaries.append(summary)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            for summary in pool.map(one, paths):
+                print(summary.line(), file=sys.stderr, flush=True)
+                summaries.append(summary)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            _interrupt_children()
+            raise
     return summaries

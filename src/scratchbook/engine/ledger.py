@@ -101,12 +101,23 @@ def load(path: Path) -> dict[str, Entry]:
     return {e["key"]: Entry.from_json(e) for e in data.get("entries", [])}
 
 
-def dumps(post: str, entries: dict[str, Entry]) -> str:
+def dumps(post: str, entries: dict[str, Entry], profile: dict | None = None) -> str:
+    """The ledger file's text. ``profile`` records the numeric profile (and the kernels
+    actually used) the values were produced under: a record for readers, which ``check``
+    does not compare (another machine honouring the profile writes its own)."""
     lines = [json.dumps(entries[key].to_json(), ensure_ascii=False, sort_keys=True)
              for key in sorted(entries)]
     body = ",\n    ".join(lines)
-    return ('{\n  "post": ' + json.dumps(post) + ',\n  "entries": [\n    ' + body + "\n  ]\n}\n"
-            if lines else '{\n  "post": ' + json.dumps(post) + ',\n  "entries": []\n}\n')
+    head = '{\n  "post": ' + json.dumps(post) + ","
+    if profile is not None:
+        head += '\n  "profile": ' + json.dumps(profile, ensure_ascii=False, sort_keys=True) + ","
+    return (head + '\n  "entries": [\n    ' + body + "\n  ]\n}\n" if lines
+            else head + '\n  "entries": []\n}\n')
+
+
+def without_profile(text: str) -> str:
+    """A ledger's text minus its profile record: what ``check`` compares."""
+    return "\n".join(line for line in text.splitlines() if not line.startswith('  "profile": '))
 
 
 class Recorder:

@@ -1,8 +1,10 @@
 """``scratchbook watch``: rebuild a post when its source or anything it loaded changes.
 
 Each rebuild runs in a process forked from a warm parent (numpy, matplotlib and torch
-already imported), so an edited project module is imported anew while the libraries cost
-nothing; the cache keeps unchanged experiments from running again.
+already imported, under the numeric profile the command started with; the parent never runs
+a post, so each child starts from the same clean state), so an edited project module is
+imported anew while the libraries cost nothing; the cache keeps unchanged experiments from
+running again.
 """
 
 from __future__ import annotations
@@ -44,14 +46,14 @@ def _preload() -> None:
             __import__(name)
 
 
-def _rebuild(project: Project, post: Path) -> None:
+def _rebuild(project: Project, post: Path, record: dict) -> None:
     """Build in a forked child: project modules load fresh there, libraries are warm."""
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             from .build import build_post
-            summary = build_post(project, post)
+            summary = build_post(project, post, profile_record=record)
             print(summary.line(), file=sys.stderr, flush=True)
             code = 0 if summary.ok else 1
         finally:
@@ -61,6 +63,8 @@ def _rebuild(project: Project, post: Path) -> None:
 
 def watch(project: Project, interval: float = 0.5, rounds: int | None = None) -> None:
     """Poll the posts and their dependencies; ``rounds`` bounds the loop (for tests)."""
+    from .build import profile_report
+    record = profile_report(project)
     _preload()
     seen = {post: _mtimes(_dependencies(project, post)) for post in project.post_files()}
     print(f"watching {project.relative(project.posts)} (Ctrl-C to stop)", file=sys.stderr,
@@ -76,5 +80,5 @@ def watch(project: Project, interval: float = 0.5, rounds: int | None = None) ->
                 continue
             changed = sorted(project.relative(p) for p in stamps if before.get(p) != stamps[p])
             print(f"changed: {', '.join(changed)}", file=sys.stderr, flush=True)
-            _rebuild(project, post)
+            _rebuild(project, post, record)
             seen[post] = _mtimes(_dependencies(project, post))

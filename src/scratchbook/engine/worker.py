@@ -1,0 +1,35 @@
+"""The process that builds one post: ``python -m scratchbook.engine.worker REQUEST SUMMARY``.
+
+Started by :func:`scratchbook.engine.build.build_isolated` under the numeric profile; reads
+the request (JSON), builds the post in this fresh process, writes the summary (JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .build import build_post
+from .project import Project
+from .publish import Outputs
+
+
+def main(request_file: str, summary_file: str) -> int:
+    request = json.loads(Path(request_file).read_text())
+    outputs = request["outputs"]
+    try:
+        summary = build_post(
+            Project(Path(request["root"])), Path(request["path"]), refresh=request["refresh"],
+            cache_dir=Path(request["cache_dir"]) if request["cache_dir"] else None,
+            outputs=Outputs(**{k: Path(v) for k, v in outputs.items()}) if outputs else None,
+            ledger_path=Path(request["ledger_path"]) if request["ledger_path"] else None,
+            profile_record=request["profile_record"])
+    except KeyboardInterrupt:
+        return 130
+    Path(summary_file).write_text(json.dumps(summary.to_json()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))

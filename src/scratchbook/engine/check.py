@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ledger
-from .build import build_post
+from .build import build_isolated, profile_report
 from .project import Project
 from .publish import Outputs, read_folder
 
@@ -51,6 +51,7 @@ class Report:
 
 def check_posts(project: Project, paths: list[Path]) -> Report:
     report = Report()
+    record = profile_report(project)
     scratch = Path(tempfile.mkdtemp(prefix="check-", dir=_scratch_parent(project)))
     try:
         cache = scratch / "cache"   # cold and thrown away
@@ -59,8 +60,8 @@ def check_posts(project: Project, paths: list[Path]) -> Report:
             print(f"checking {shown} (cold cache)", file=sys.stderr, flush=True)
             outputs = Outputs(scratch / "content", scratch / "figures", scratch)
             regenerated_ledger = scratch / "ledgers" / f"{path.stem}.ledger.json"
-            summary = build_post(project, path, cache_dir=cache, outputs=outputs,
-                                 ledger_path=regenerated_ledger)
+            summary = build_isolated(project, path, cache_dir=cache, outputs=outputs,
+                                     ledger_path=regenerated_ledger, profile_record=record)
             print(summary.line(), file=sys.stderr, flush=True)
             if not summary.ok:
                 report.failures.append(f"{shown}\n{summary.error}")
@@ -84,12 +85,13 @@ def _scratch_parent(project: Project) -> Path:
 def _stale_files(project: Project, outputs: Outputs, slug: str, path: Path,
                  regenerated_ledger: Path) -> list[str]:
     stale = []
-    pairs = [(project.content / f"{slug}.md", outputs.markdown(slug)),
-             (project.ledger_path(path), regenerated_ledger)]
-    for committed, fresh in pairs:
+    pairs = [(project.content / f"{slug}.md", outputs.markdown(slug), lambda text: text),
+             (project.ledger_path(path), regenerated_ledger, ledger.without_profile)]
+    for committed, fresh, compared in pairs:
         if not committed.exists():
             stale.append(f"{project.relative(committed)} (missing)")
-        elif committed.read_bytes() != fresh.read_bytes():
+        elif compared(committed.read_text(encoding="utf-8")) != compared(
+                fresh.read_text(encoding="utf-8")):
             stale.append(f"{project.relative(committed)} (differs)")
     old, new = read_folder(project.figures / slug), read_folder(outputs.figure_dir(slug))
     for name in sorted(set(old) | set(new)):

@@ -1,0 +1,206 @@
+"""The numeric profile: cells compute with the same kernels whatever the host's settings,
+and every post runs in a process of its own."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scratchbook.engine import profile
+
+HAS_AVX2 = profile.machine()["isa"] in ("avx2", "avx512")
+
+TRAINING = '''
+# ---
+# title: "Kernels"
+# weight: 10
+# ---
+
+# %% [markdown]
+# Kernels {{ kernels }} with {{ threads }} thread(s); final loss {{ loss_bits }}.
+
+# %%
+import torch
+from scratchbook import experiment
+
+kernels = torch.backends.cpu.get_cpu_capability()   # read back inside a running cell
+threads = torch.get_num_threads()
+
+@experiment
+def train(steps: int) -> dict:
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.Tanh(), torch.nn.Linear(64, 8))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    x, y = torch.randn(256, 16), torch.randint(0, 8, (256,))
+    for _ in range(steps):
+        loss = torch.nn.functional.cross_entropy(net(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return {"loss": loss.item()}
+
+loss_bits = float(train(150)["loss"]).hex()
+'''
+
+# What a host may have set for its own reasons: every one of these changes the kernels (or
+# the summation order) that torch, MKL, oneDNN or numpy would otherwise use.
+HOSTILE = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE", "OMP_NUM_THREADS": "2",
+           "MKL_NUM_THREADS": "2", "DNNL_MAX_CPU_ISA": "SSE41",
+           "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "NPY_DISABLE_CPU_FEATURES": "X86_V3",
+           "PYTHONHASHSEED": "7"}
+
+
+def shown(project, slug: str) -> str:
+    return project.read(f"hugo_content/blog/{slug}.md")
+
+
+@pytest.mark.skipif(not HAS_AVX2, reason="the profile pins AVX2 kernels; this CPU has none")
+def test_cells_run_under_the_profile_whatever_the_host_settings(project):
+    project.post("01_kernels", TRAINING)
+    project.run("build", "--no-cache", check=True, env={k: "" for k in HOSTILE})
+    clean = shown(project, "kernels")
+    assert "Kernels AVX2 with 1 thread(s)" in clean
+    project.run("build", "--no-cache", check=True, env=HOSTILE)
+    assert shown(project, "kernels") == clean   # bit-identical loss, same kernels
+
+
+@pytest.mark.skipif(not HAS_AVX2, reason="the profile pins AVX2 kernels; this CPU has none")
+def test_host_settings_do_change_the_numbers_without_the_profile(tmp_path):
+    """Why the profile exists: the same training, run directly, follows the host's kernels."""
+    script = tmp_path / "train.py"
+    body = TRAINING.split("# %%\n", 1)[1].replace("from scratchbook import experiment\n", "")
+    script.write_text(body.replace("@experiment\n", "") + "\nprint(kernels, loss_bits)\n")
+    clean_env = {k: v for k, v in os.environ.items() if k not in HOSTILE and k != profile.MARKER}
+    runs = {name: subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                                 env={**clean_env, **extra}, check=True).stdout.split()
+            for name, extra in [("own", {}), ("default", {"ATEN_CPU_CAPABILITY": "default"})]}
+    assert runs["default"][0] == "DEFAULT"
+    assert runs["own"][1] != runs["default"][1]
+
+
+@pytest.mark.skipif(not HAS_AVX2, reason="the profile pins AVX2 kernels; this CPU has none")
+def test_a_post_run_as_a_plain_script_runs_under_the_profile(project):
+    post = project.post("01_kernels", TRAINING + "\nprint(kernels, threads, loss_bits)\n")
+    project.run("build", check=True)
+    environment = {**os.environ, **HOSTILE, "PYTHONPATH": str(project.root)}
+    environment.pop(profile.MARKER, None)
+    result = subprocess.run([sys.executable, str(post)], cwd=project.root, env=environment,
+                            capture_output=True, text=True, check=True)
+    kernels, threads, bits = result.stdout.split()
+    assert (kernels, threads) == ("AVX2", "1")
+    assert bits in shown(project, "kernels")
+
+
+def test_the_ledger_records_the_profile_and_check_does_not_compare_it(project):
+    post = project.post("01_kernels", TRAINING)
+    project.run("build", check=True)
+    ledger_path = post.with_suffix(".ledger.json")
+    data = json.loads(ledger_path.read_text())
+    assert data["profile"]["name"] == profile.NAME
+    assert data["profile"]["settings"]["ATEN_CPU_CAPABILITY"] == "avx2"
+    assert data["profile"]["torch_kernels"]   # what ran, not only what was asked for
+    # Another machine honouring the same profile writes its own record: not a drift.
+    text = ledger_path.read_text()
+    ledger_path.write_text(text.replace(json.dumps(data["profile"]["cpu"]), '"Other CPU"'))
+    project.run("check", check=True)
+
+
+def test_a_notebook_that_imported_torch_first_is_told_what_is_not_pinned(tmp_path):
+    code = "import sys, torch\nsys.ps1 = '>>> '\nimport scratchbook\n"
+    environment = {k: v for k, v in os.environ.items() if k != profile.MARKER}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=environment, cwd=tmp_path, check=True)
+    assert "cannot fully honour" in result.stderr
+    assert "torch was imported before scratchbook" in result.stderr
+
+
+def test_problems_name_each_part_that_is_not_honoured():
+    found = {"machine": {"arch": "aarch64", "vendor": "", "model": "", "isa": ""},
+             "torch": "2.9.1", "numpy": "2.4.6", "torch_capability": "DEFAULT",
+             "numpy_avx512": True, "mkl": False}
+    text = profile.paragraph(profile.problems(found))
+    for part in ("aarch64", "torch is 2.9.1", "DEFAULT kernels", "numpy still dispatches",
+                 "no MKL", "will report those as drift"):
+        assert part in text
+    assert profile.problems({**found, "machine": {"arch": "x86_64", "vendor": "AuthenticAMD",
+                                                   "isa": "avx2"}, "torch": "2.13.0+cpu",
+                             "torch_capability": "AVX2", "numpy_avx512": False, "mkl": True,
+                             "mkl_cnr": "AUTO,STRICT"}) == []
+
+
+def test_this_machine_honours_the_profile_or_says_why():
+    found = profile.probe()
+    issues = profile.problems(found)
+    if HAS_AVX2 and profile.machine()["arch"] == "x86_64":
+        assert issues == [], issues
+        assert found["torch_capability"] == "AVX2" and found["mkl_cnr"].endswith("STRICT")
+    else:
+        assert issues
+
+
+# --------------------------------------------------------------------------- isolation
+
+NOISY = '''
+# ---
+# title: "Noisy"
+# weight: 10
+# ---
+
+# %% [markdown]
+# Done.
+
+# %%
+import random
+import matplotlib.pyplot as plt
+import numpy as np
+import fixture_settings
+
+plt.rcParams["lines.linewidth"] = 8
+fixture_settings.SCALE = 1000
+random.seed(123)
+np.random.seed(123)
+'''
+
+QUIET = '''
+# ---
+# title: "Quiet"
+# weight: 20
+# ---
+
+# %% [markdown]
+# Line width {{ width }}, scale {{ scale }}, draw {{ num(draw, ".6f") }}, order {{ order }}.
+
+# %%
+import random
+import matplotlib.pyplot as plt
+import fixture_settings
+
+width = str(plt.rcParams["lines.linewidth"])
+scale = fixture_settings.SCALE
+draw = random.random()
+order = ",".join({"alpha", "beta", "gamma", "delta", "epsilon"})
+'''
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_nothing_a_post_sets_reaches_the_next_post(project, jobs):
+    project.write("fixture_settings.py", "SCALE = 1\n")
+    project.post("01_noisy", NOISY)
+    project.post("02_quiet", QUIET)
+    project.run("build", "02_quiet", check=True)
+    alone = shown(project, "quiet")
+    project.run("build", "--jobs", jobs, check=True)
+    assert shown(project, "quiet") == alone
+    assert "Line width 1.5, scale 1," in alone
+
+
+def test_string_sets_print_in_one_order_whatever_the_host_hash_seed(project):
+    project.write("fixture_settings.py", "SCALE = 1\n")
+    project.post("02_quiet", QUIET)
+    project.run("build", check=True, env={"PYTHONHASHSEED": "1"})
+    first = shown(project, "quiet")
+    project.run("build", check=True, env={"PYTHONHASHSEED": "2"})
+    assert shown(project, "quiet") == first

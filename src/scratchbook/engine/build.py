@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from . import ledger, progress, session as sessions
+from . import ledger, ownership, progress, session as sessions
 from .atomic import write_atomic
 from .errors import ScratchbookError
 from .frontmatter import validate
@@ -40,6 +40,7 @@ class Summary:
     figures: int = 0
     changed: bool = False
     entries: dict = field(default_factory=dict)
+    lines: list = field(default_factory=list)   # (markdown line, post line) of each cell
 
     def line(self) -> str:
         if not self.ok:
@@ -76,6 +77,7 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
         post = parse_post(path, shown)
         front = validate(post)
         summary.slug = front.slug
+        ownership.refuse_shared_slug(project, shown, front.slug)
         linecache.cache[shown] = (len(path.read_bytes()), None,
                                   path.read_text(encoding="utf-8").splitlines(True), shown)
         fix_threads(session.threads)
@@ -94,16 +96,20 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
 
         run = execute(post, project.root, on_cell)
         progress.clear()
-        recorder = ledger.Recorder(ledger.load(committed_path))
+        committed = ledger.Ledger.load(committed_path)
+        recorder = ledger.Recorder(committed.entries)
         weaver = Weaver(project.templates, project.root, post, front, recorder)
         woven = weaver.weave(run.namespace, run.outputs)
-        ledger_text = ledger.dumps(shown, woven.entries)
+        record = ledger.Ledger(shown, woven.entries, front.slug, woven.file_lines,
+                               session.inputs)
         summary.changed = publish(outputs, front.slug, woven.markdown, woven.files,
-                                  ledger_path, ledger_text)
+                                  ledger_path, record.dumps(),
+                                  ownership.retired_slug(project, committed, front.slug))
         _record_dependencies(project, path)
         summary.ok = True
         summary.figures = len(woven.files)
         summary.entries = woven.entries
+        summary.lines = woven.lines
     except ScratchbookError as exc:
         progress.clear()
         summary.error = str(exc)

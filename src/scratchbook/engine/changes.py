@@ -8,6 +8,7 @@ Both are capped, ending with a "... N more lines" mark.
 from __future__ import annotations
 
 import difflib
+import os
 import xml.etree.ElementTree as ET
 from typing import Callable
 
@@ -15,6 +16,7 @@ CONTEXT = 2
 MAX_LINES = 30
 MAX_ELEMENTS = 12
 MAX_VALUE = 60
+MAX_LINE = 200
 
 
 def cap(lines: list[str], limit: int) -> list[str]:
@@ -30,23 +32,25 @@ def shorten(text: str, width: int = MAX_VALUE) -> str:
 
 def text_diff(old: str, new: str, origin: Callable[[int], str] | None = None,
               limit: int = MAX_LINES) -> list[str]:
-    """A unified diff of two texts. ``origin(line)`` names what produced line ``line``
-    (1-based) of the new text; it heads each hunk."""
+    """A unified diff of two texts, long lines cut with '…'. ``origin(line)`` names what
+    produced line ``line`` (1-based) of the new text; each hunk is headed by the origins of
+    its changed lines."""
     a, b = old.splitlines(), new.splitlines()
     lines = []
     for group in difflib.SequenceMatcher(None, a, b, autojunk=False).get_grouped_opcodes(CONTEXT):
         i1, i2, j1, j2 = group[0][1], group[-1][2], group[0][3], group[-1][4]
         header = f"@@ -{i1 + 1},{i2 - i1} +{j1 + 1},{j2 - j1} @@"
         if origin is not None:
-            changed = next(op for op in group if op[0] != "equal")
-            header += f"  from {origin(changed[3] + 1)}"
+            origins = [origin(n + 1) for tag, _, _, n1, n2 in group if tag != "equal"
+                       for n in (range(n1, n2) or [n1])]
+            header += "  from " + ", ".join(dict.fromkeys(origins))
         lines.append(header)
         for tag, o1, o2, n1, n2 in group:
             if tag == "equal":
-                lines += [" " + line for line in a[o1:o2]]
+                lines += [" " + shorten(line, MAX_LINE) for line in a[o1:o2]]
                 continue
-            lines += ["-" + line for line in a[o1:o2]]
-            lines += ["+" + line for line in b[n1:n2]]
+            lines += ["-" + shorten(line, MAX_LINE) for line in a[o1:o2]]
+            lines += ["+" + shorten(line, MAX_LINE) for line in b[n1:n2]]
     return cap(lines, limit)
 
 
@@ -65,6 +69,13 @@ def _tag(element: ET.Element) -> str:
     return element.tag.rpartition("}")[2]
 
 
+def _step(element: ET.Element, counts: dict[str, int]) -> str:
+    """One step of an element's path: ``g#line2d_1`` when it has an id, else ``path[3]``."""
+    tag = _tag(element)
+    counts[tag] = counts.get(tag, 0) + 1
+    return f"{tag}#{element.get('id')}" if element.get("id") else f"{tag}[{counts[tag]}]"
+
+
 def _compare(old: ET.Element, new: ET.Element, path: str, found: list[str]) -> None:
     if old.tag != new.tag:
         found.append(f"{path}: <{_tag(old)}> -> <{_tag(new)}>")
@@ -72,16 +83,14 @@ def _compare(old: ET.Element, new: ET.Element, path: str, found: list[str]) -> N
     for name in sorted(set(old.attrib) | set(new.attrib)):
         before, after = old.attrib.get(name), new.attrib.get(name)
         if before != after:
-            found.append(f"{path} @{name.rpartition('}')[2]}: {_shown(before)} -> {_shown(after)}")
+            found.append(f"{path} @{name.rpartition('}')[2]}: {_change(before, after)}")
     if (old.text or "").strip() != (new.text or "").strip():
-        found.append(f"{path} text: {_shown((old.text or '').strip())} -> "
-                     f"{_shown((new.text or '').strip())}")
+        found.append(f"{path} text: {_change((old.text or '').strip(), (new.text or '').strip())}")
     counts: dict[str, int] = {}
     old_children, new_children = list(old), list(new)
     for index in range(max(len(old_children), len(new_children))):
         child = (new_children if index < len(new_children) else old_children)[index]
-        counts[_tag(child)] = counts.get(_tag(child), 0) + 1
-        child_path = f"{path}/{_tag(child)}[{counts[_tag(child)]}]"
+        child_path = f"{path}/{_step(child, counts)}"
         if index >= len(old_children):
             found.append(f"{child_path}: added")
         elif index >= len(new_children):
@@ -90,5 +99,12 @@ def _compare(old: ET.Element, new: ET.Element, path: str, found: list[str]) -> N
             _compare(old_children[index], new_children[index], child_path, found)
 
 
-def _shown(value: str | None) -> str:
-    return "(none)" if value is None else repr(shorten(value))
+def _change(before: str | None, after: str | None) -> str:
+    """``old -> new``, long values shown from a little before where they start to differ."""
+    if before is None or after is None:
+        shown = lambda value: "(none)" if value is None else repr(shorten(value))
+        return f"{shown(before)} -> {shown(after)}"
+    same = len(os.path.commonprefix([before, after]))
+    start = max(same - 20, 0)
+    cut = lambda value: ("…" if start else "") + shorten(value[start:])
+    return f"{cut(before)!r} -> {cut(after)!r}"

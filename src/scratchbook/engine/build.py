@@ -77,7 +77,7 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
         post = parse_post(path, shown)
         front = validate(post)
         summary.slug = front.slug
-        ownership.refuse_shared_slug(project, shown, front.slug)
+        ownership.refuse_shared_slug(project, path, front.slug)
         linecache.cache[shown] = (len(path.read_bytes()), None,
                                   path.read_text(encoding="utf-8").splitlines(True), shown)
         fix_threads(session.threads)

@@ -31,14 +31,26 @@ def slug_owners(project: Project) -> dict[str, list[str]]:
     return owners
 
 
-def refuse_shared_slug(project: Project, post: str, slug: str) -> None:
+def refuse_shared_slug(project: Project, path: Path, slug: str) -> None:
     """Fail before anything runs or is written when another post publishes the same slug."""
+    post = project.relative(path)
     others = [other for other in slug_owners(project).get(slug, []) if other != post]
     if others:
         raise ScratchbookError(
-            f"{post} and {others[0]} both publish hugo_content/blog/{slug}.md and "
-            f"figures/{slug}/ (slug {slug!r}); neither is built",
-            path=post, hint=f"give one of them another 'slug:' in its front matter")
+            f"slug {slug!r} is also the slug of {', '.join(others)}: both would publish "
+            f"hugo_content/blog/{slug}.md and figures/{slug}/, so neither is built",
+            path=post, line=_slug_line(path),
+            hint="give one of them another 'slug:' in its front matter")
+
+
+def _slug_line(path: Path) -> int | None:
+    """The front-matter line that sets the slug (None when the slug comes from the name)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.lstrip("# ").startswith("slug:"):
+            return number
+        if number > 1 and line.strip() == "# ---":
+            return None
+    return None
 
 
 def retired_slug(project: Project, committed: Ledger, slug: str) -> str | None:

@@ -69,11 +69,12 @@ def _tag(element: ET.Element) -> str:
     return element.tag.rpartition("}")[2]
 
 
-def _step(element: ET.Element, counts: dict[str, int]) -> str:
-    """One step of an element's path: ``g#line2d_1`` when it has an id, else ``path[3]``."""
+def _path(parent: str, element: ET.Element, counts: dict[str, int]) -> str:
+    """An element's path: ``#line2d_1`` when it has an id (unique in a document), else its
+    parent's path and ``/path[3]``, its position among same-tag siblings."""
     tag = _tag(element)
     counts[tag] = counts.get(tag, 0) + 1
-    return f"{tag}#{element.get('id')}" if element.get("id") else f"{tag}[{counts[tag]}]"
+    return f"#{element.get('id')}" if element.get("id") else f"{parent}/{tag}[{counts[tag]}]"
 
 
 def _compare(old: ET.Element, new: ET.Element, path: str, found: list[str]) -> None:
@@ -90,7 +91,7 @@ def _compare(old: ET.Element, new: ET.Element, path: str, found: list[str]) -> N
     old_children, new_children = list(old), list(new)
     for index in range(max(len(old_children), len(new_children))):
         child = (new_children if index < len(new_children) else old_children)[index]
-        child_path = f"{path}/{_step(child, counts)}"
+        child_path = _path(path, child, counts)
         if index >= len(old_children):
             found.append(f"{child_path}: added")
         elif index >= len(new_children):

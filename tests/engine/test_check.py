@@ -187,3 +187,23 @@ def test_the_drift_table_marks_cut_cells_and_shows_source_lines_whole(project):
     row = next(line for line in out.splitlines() if "a_very_long" in line)
     assert long_name[:47] + "…" in row and long_name not in row
     assert row.endswith("posts/01_checked.py:7")
+
+
+def test_experiment_inputs_recorded_on_another_machine_are_not_a_drift(project):
+    explained(project)
+    project.run("build", check=True)
+    ledger_path = project.root / "posts/01_explained.ledger.json"
+    text = ledger_path.read_text()
+    versions = text.split('"versions": "')[1][:12]
+    ledger_path.write_text(text.replace(versions, "0" * 12))   # e.g. another Python patch
+    result = project.run("check")
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_long_diff_is_cut_with_a_count_of_the_lines_left_out(project):
+    explained(project, words="\n".join(f"word {n}" for n in range(40)))
+    project.run("build", check=True)
+    explained(project, words="\n".join(f"other {n}" for n in range(40)))
+    out = project.run("check").stdout
+    assert "    -word 26" in out and "    -word 27" not in out and "+other" not in out
+    assert "    ... 55 more lines" in out   # 27 more removed, 40 added, 2 context

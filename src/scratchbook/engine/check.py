@@ -12,7 +12,7 @@ import difflib
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import ledger, ownership
@@ -133,8 +133,7 @@ def check_posts(project: Project, paths: list[Path]) -> Report:
             post = PostReport(shown, ledger.compare(shown, committed.entries, fresh.entries),
                               changed_inputs=ledger.changed_inputs(committed, fresh),
                               has_experiments=bool(fresh.experiments))
-            post.stale = _stale_files(project, path, outputs, summary, committed, fresh,
-                                      regenerated_ledger)
+            post.stale = _stale_files(project, path, outputs, summary, committed, fresh)
             report.posts.append(post)
         report.orphans = ownership.orphans(project)
     finally:
@@ -149,24 +148,26 @@ def _scratch_parent(project: Project) -> Path:
 
 
 def _stale_files(project: Project, path: Path, outputs: Outputs, summary,
-                 committed: ledger.Ledger, fresh: ledger.Ledger,
-                 regenerated_ledger: Path) -> list[list[str]]:
+                 committed: ledger.Ledger, fresh: ledger.Ledger) -> list[list[str]]:
     """One item per committed file that differs from its regenerated twin: a heading, then
     what changed and what produced it."""
     slug, stale = summary.slug, []
-    markdown, fresh_markdown = project.content / f"{slug}.md", outputs.markdown(slug)
-    committed_ledger = project.ledger_path(path)
-    for target, regenerated in ((markdown, fresh_markdown), (committed_ledger, regenerated_ledger)):
-        name = project.relative(target)
-        if not target.exists():
-            stale.append([f"{name} (missing)"])
-        elif target.read_bytes() != regenerated.read_bytes():
-            new = regenerated.read_text(encoding="utf-8")
-            origin = (_markdown_origin(parse_post(path, summary.post), summary.lines,
-                                       new.splitlines())
-                      if target == markdown else None)
-            stale.append([f"{name} (differs):",
-                          *text_diff(target.read_text(encoding="utf-8"), new, origin)])
+    markdown = project.content / f"{slug}.md"
+    if not markdown.exists():
+        stale.append([f"{project.relative(markdown)} (missing)"])
+    elif markdown.read_bytes() != outputs.markdown(slug).read_bytes():
+        new = outputs.markdown(slug).read_text(encoding="utf-8")
+        origin = _markdown_origin(parse_post(path, summary.post), summary.lines, new.splitlines())
+        stale.append([f"{project.relative(markdown)} (differs):",
+                      *text_diff(markdown.read_text(encoding="utf-8"), new, origin)])
+    # The experiments' inputs are a record of how the values were made (like the machine of a
+    # timing): compared as values, they explain a drift; they are not a drift themselves.
+    old_ledger, new_ledger = (replace(record, experiments={}).dumps() for record in (committed, fresh))
+    if not project.ledger_path(path).exists():
+        stale.append([f"{project.relative(project.ledger_path(path))} (missing)"])
+    elif old_ledger != new_ledger:
+        stale.append([f"{project.relative(project.ledger_path(path))} (differs):",
+                      *text_diff(old_ledger, new_ledger)])
     old, new = read_folder(project.figures / slug), read_folder(outputs.figure_dir(slug))
     for name in sorted(set(old) | set(new)):
         if old.get(name) == new.get(name):

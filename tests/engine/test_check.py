@@ -207,3 +207,16 @@ def test_a_long_diff_is_cut_with_a_count_of_the_lines_left_out(project):
     out = project.run("check").stdout
     assert "    -word 26" in out and "    -word 27" not in out and "+other" not in out
     assert "    ... 55 more lines" in out   # 27 more removed, 40 added, 2 context
+
+
+def test_a_drift_against_a_ledger_without_an_inputs_record_advises_no_cache(project):
+    explained(project)
+    project.run("build", check=True)
+    ledger_path = project.root / "posts/01_explained.ledger.json"
+    text = ledger_path.read_text()
+    start, end = text.index('  "experiments"'), text.index('  "entries"')
+    ledger_path.write_text(text[:start] + text[end:])   # as written before the record existed
+    explained(project, loss=3.0)
+    out = project.run("check").stdout
+    assert "its committed ledger does not record the inputs of its experiments" in out
+    assert "to fix: run 'scratchbook build --no-cache posts/01_explained.py'" in out

@@ -33,6 +33,7 @@ class PostReport:
     stale: list[list[str]] = field(default_factory=list)   # per differing file: heading, details
     changed_inputs: list[str] = field(default_factory=list)
     has_experiments: bool = False
+    inputs_recorded: bool = True   # False: the committed ledger predates the inputs record
 
     @property
     def ok(self) -> bool:
@@ -51,6 +52,9 @@ class PostReport:
         if self.changed_inputs:
             lines.append("  experiment inputs changed since its ledger was committed: "
                          + "; ".join(self.changed_inputs))
+        elif self.cache_may_be_stale and not self.inputs_recorded:
+            lines.append("  its committed ledger does not record the inputs of its experiments, "
+                         "so a cached result may be stale")
         elif self.cache_may_be_stale:
             lines.append("  no experiment input changed since its ledger was committed: the "
                          "committed values came from a cache entry its key could not see go "
@@ -130,9 +134,11 @@ def check_posts(project: Project, paths: list[Path]) -> Report:
                 continue
             committed = ledger.Ledger.load(project.ledger_path(path))
             fresh = ledger.Ledger.load(regenerated_ledger)
+            recorded = bool(committed.experiments) or not committed.entries
             post = PostReport(shown, ledger.compare(shown, committed.entries, fresh.entries),
-                              changed_inputs=ledger.changed_inputs(committed, fresh),
-                              has_experiments=bool(fresh.experiments))
+                              changed_inputs=ledger.changed_inputs(committed, fresh)
+                              if recorded else [],
+                              has_experiments=bool(fresh.experiments), inputs_recorded=recorded)
             post.stale = _stale_files(project, path, outputs, summary, committed, fresh)
             report.posts.append(post)
         report.orphans = ownership.orphans(project)

@@ -1,7 +1,9 @@
 """The numbers ledger: every value a post shows, with how far it may drift.
 
-One JSON file per post (``posts/<stem>.ledger.json``), one entry per line, sorted by key,
-so a rebuilt post's ledger diff reads as a list of changed numbers.
+One JSON file per post (``posts/<stem>.ledger.json``), committed: the post's slug and the
+files it published (which post owns which outputs), the inputs of its experiments (to say
+which one changed when a value drifts), and one entry per line, sorted by key, so a rebuilt
+post's ledger diff reads as a list of changed numbers.
 """
 
 from __future__ import annotations

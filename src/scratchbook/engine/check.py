@@ -57,8 +57,9 @@ class PostReport:
                          "so a cached result may be stale")
         elif self.cache_may_be_stale:
             lines.append("  no experiment input changed since its ledger was committed: the "
-                         "committed values came from a cache entry its key could not see go "
-                         "stale, or from another machine")
+                         "difference comes from something the cache keys do not see (a stale "
+                         "cache entry, another machine or profile), so a warm cache would serve "
+                         "the old result again")
         for item in self.stale:
             lines.append(f"  {item[0]}")
             lines += [f"    {line}" for line in item[1:]]

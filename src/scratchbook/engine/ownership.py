@@ -66,7 +66,8 @@ def orphans(project: Project) -> list[str]:
     owned = set(slug_owners(project))
     found = []
     if project.content.is_dir():
-        found += [p for p in sorted(project.content.glob("*.md")) if p.stem not in owned]
+        found += [p for p in sorted(project.content.glob("*.md"))
+                  if p.stem not in owned and not p.name.startswith("_")]   # _index.md: Hugo's
     if project.figures.is_dir():
         found += [p for p in sorted(project.figures.iterdir())
                   if p.is_dir() and not p.name.startswith(".") and p.name not in owned]

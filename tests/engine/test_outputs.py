@@ -55,6 +55,7 @@ def test_two_posts_with_one_slug_are_refused_naming_both_before_anything_is_writ
     assert ("posts/02_copy.py:4: slug 'first-name' is also the slug of posts/01_owned.py"
             in result.stderr)
     assert not (project.root / "hugo_content").exists() and not (project.root / "figures").exists()
+    assert not list((project.root / "posts").glob("*.ledger.json"))
 
 
 def test_a_second_post_taking_a_published_slug_leaves_the_first_ones_outputs(project):

@@ -80,3 +80,143 @@ def test_check_fails_on_a_value_not_in_the_ledger(project):
     setup(project)
     result = project.run("check")
     assert result.returncode == 1 and "(not in ledger)" in result.stdout
+
+
+# --------------------------------------------------------------------------- explanations
+
+EXPLAINED = '''
+# ---
+# title: "Explained"
+# weight: 10
+# ---
+
+# %% [markdown]
+# An opening line that stays.
+#
+# The loss is {{ num(result["loss"], ".2f") }}.
+#
+# {{ figure(fig, "curve", alt="a curve") }}
+
+# %%
+import json
+import os
+from pathlib import Path
+import matplotlib.pyplot as plt
+from scratchbook import experiment
+
+@experiment(reads=["inputs.json"])
+def train(steps: int) -> dict:
+    inputs = json.loads(Path("inputs.json").read_text())
+    return {"loss": inputs["loss"] * float(os.environ.get("UNSEEN_FACTOR", "1")) / steps}
+
+result = train(1)
+print("words:", Path("words.txt").read_text().strip())
+fig, ax = plt.subplots()
+ax.plot([1, result["loss"], 2])
+ax.set_ylim(0, 5)
+'''
+
+
+def explained(project, loss=2.0, words="apple pear"):
+    project.write("inputs.json", f'{{"loss": {loss}}}')
+    project.write("words.txt", words)
+    project.post("01_explained", EXPLAINED)
+
+
+def test_a_differing_markdown_is_shown_as_a_diff_headed_by_its_prose_line(project):
+    explained(project)
+    project.run("build", check=True)
+    explained(project, loss=3.0)
+    out = project.run("check").stdout
+    assert "hugo_content/blog/explained.md (differs):" in out
+    assert "from prose at posts/01_explained.py:9" in out
+    assert "    -The loss is 2.00." in out and "    +The loss is 3.00." in out
+
+
+def test_a_changed_printed_output_is_shown_with_its_code_cell(project):
+    # a post printing a set shows its items in hash order: the same diff, the same cell
+    explained(project)
+    project.run("build", check=True)
+    explained(project, words="pear apple")
+    out = project.run("check").stdout
+    assert "from the code cell at posts/01_explained.py:14 (its code or output)" in out
+    assert "    -words: apple pear" in out and "    +words: pear apple" in out
+
+
+def test_a_differing_figure_lists_its_changed_elements_and_figure_call(project):
+    explained(project)
+    project.run("build", check=True)
+    explained(project, loss=3.0)
+    out = project.run("check").stdout
+    assert ("figures/explained/curve.svg (differs; made by the call at "
+            "posts/01_explained.py:11):") in out
+    changed = out.split("made by the call at posts/01_explained.py:11):\n")[1].splitlines()
+    assert changed[0].startswith("    #line2d_") and "/path[1] @d: '" in changed[0]
+    assert " -> " in changed[0] and changed[1].startswith("  to fix:")
+
+
+def test_a_drift_names_the_experiment_input_that_changed_and_a_plain_rebuild(project):
+    explained(project)
+    project.run("build", check=True)
+    explained(project, loss=3.0)
+    out = project.run("check").stdout
+    assert ("experiment inputs changed since its ledger was committed: "
+            "train: file:inputs.json") in out
+    assert "to fix: run 'scratchbook build posts/01_explained.py', review the diff" in out
+
+
+def test_a_drift_no_input_explains_advises_a_rebuild_without_the_cache(project):
+    explained(project)
+    project.run("build", check=True)
+    result = project.run("check", env={"UNSEEN_FACTOR": "2"})   # the key cannot see it
+    assert result.returncode == 1
+    assert "no experiment input changed since its ledger was committed" in result.stdout
+    assert ("to fix: run 'scratchbook build --no-cache posts/01_explained.py', review the diff"
+            in result.stdout)
+
+
+def test_the_drift_table_marks_cut_cells_and_shows_source_lines_whole(project):
+    long_name = "a_very_long_variable_name_for_the_accuracy_of_the_model"
+    project.write("settings.json", '{"acc": 0.5, "loose": 1.0, "elapsed": 1.0}')
+    project.post("01_checked", POST.replace("{{ num(acc", "{{ num(acc, '.1f') }} {{ num("
+                                            + long_name).replace("acc = settings",
+                                                                  f"{long_name} = acc = settings"))
+    project.run("build", check=True)
+    project.write("settings.json", '{"acc": 0.7, "loose": 1.0, "elapsed": 1.0}')
+    out = project.run("check").stdout
+    row = next(line for line in out.splitlines() if "a_very_long" in line)
+    assert long_name[:47] + "…" in row and long_name not in row
+    assert row.endswith("posts/01_checked.py:7")
+
+
+def test_experiment_inputs_recorded_on_another_machine_are_not_a_drift(project):
+    explained(project)
+    project.run("build", check=True)
+    ledger_path = project.root / "posts/01_explained.ledger.json"
+    text = ledger_path.read_text()
+    versions = text.split('"versions": "')[1][:12]
+    ledger_path.write_text(text.replace(versions, "0" * 12))   # e.g. another Python patch
+    result = project.run("check")
+    assert result.returncode == 0, result.stdout
+
+
+def test_a_long_diff_is_cut_with_a_count_of_the_lines_left_out(project):
+    explained(project, words="\n".join(f"word {n}" for n in range(40)))
+    project.run("build", check=True)
+    explained(project, words="\n".join(f"other {n}" for n in range(40)))
+    out = project.run("check").stdout
+    assert "    -word 26" in out and "    -word 27" not in out and "+other" not in out
+    assert "    ... 55 more lines" in out   # 27 more removed, 40 added, 2 context
+
+
+def test_a_drift_against_a_ledger_without_an_inputs_record_advises_no_cache(project):
+    explained(project)
+    project.run("build", check=True)
+    ledger_path = project.root / "posts/01_explained.ledger.json"
+    text = ledger_path.read_text()
+    start, end = text.index('  "experiments"'), text.index('  "entries"')
+    ledger_path.write_text(text[:start] + text[end:])   # as written before the record existed
+    explained(project, loss=3.0)
+    out = project.run("check").stdout
+    assert "its committed ledger does not record the inputs of its experiments" in out
+    assert "to fix: run 'scratchbook build --no-cache posts/01_explained.py'" in out

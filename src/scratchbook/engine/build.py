@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ledger, profile, progress, session as sessions
+from . import ledger, ownership, profile, progress, session as sessions
 from .atomic import write_atomic
 from .errors import ScratchbookError
 from .frontmatter import validate
@@ -47,6 +47,7 @@ class Summary:
     figures: int = 0
     changed: bool = False
     entries: dict = field(default_factory=dict)
+    lines: list = field(default_factory=list)   # (markdown line, post line) of each cell
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -97,6 +98,7 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
         post = parse_post(path, shown)
         front = validate(post)
         summary.slug = front.slug
+        ownership.refuse_shared_slug(project, path, front.slug)
         linecache.cache[shown] = (len(path.read_bytes()), None,
                                   path.read_text(encoding="utf-8").splitlines(True), shown)
         fix_threads(session.threads)
@@ -115,18 +117,22 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
 
         run = execute(post, project.root, on_cell)
         progress.clear()
-        recorder = ledger.Recorder(ledger.load(committed_path))
+        committed = ledger.Ledger.load(committed_path)
+        recorder = ledger.Recorder(committed.entries)
         weaver = Weaver(project.templates, project.root, post, front, recorder)
         woven = weaver.weave(run.namespace, run.outputs)
         if profile_record is None:
             profile_record = profile.record(profile.probe())
-        ledger_text = ledger.dumps(shown, woven.entries, profile=profile_record)
+        record = ledger.Ledger(shown, woven.entries, front.slug, woven.file_lines,
+                               session.inputs, profile_record)
         summary.changed = publish(outputs, front.slug, woven.markdown, woven.files,
-                                  ledger_path, ledger_text)
+                                  ledger_path, record.dumps(),
+                                  ownership.retired_slug(project, committed, front.slug))
         _record_dependencies(project, path)
         summary.ok = True
         summary.figures = len(woven.files)
         summary.entries = woven.entries
+        summary.lines = woven.lines
     except ScratchbookError as exc:
         progress.clear()
         summary.error = str(exc)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import session as sessions
+from . import profile, session as sessions
 from .atomic import write_atomic
 from .errors import ScratchbookError
 from .project import find_project
@@ -390,7 +390,9 @@ class Experiment:
                                    hint="pass plain data, dataclasses or file paths") from None
         reads = [[str(p), file_digest(p) if p.exists() else None] for p in self.reads]
         material = {"code": fingerprint.parts, "arguments": arguments, "reads": reads,
-                    "seed": self.seed, "threads": threads, "versions": _versions()}
+                    "seed": self.seed, "threads": threads, "versions": _versions(),
+                    "profile": profile.fingerprint()}
+        _note_inputs(self.fn.__name__, material)
         return _digest(json.dumps(material, sort_keys=True))
 
     def __call__(self, *args, **kwargs):
@@ -424,6 +426,20 @@ class Experiment:
         session.computed.append(name)
         session.say(f"  experiment {name}: done in {time.perf_counter() - started:.1f} s")
         return decode(json.loads(json.dumps(tree)), arrays)
+
+
+def _note_inputs(name: str, material: dict) -> None:
+    """Each part of a key, digested, for the post's ledger: ``check`` then names the inputs
+    that changed since the ledger was committed (code, module, global, argument, file...)."""
+    parts = {label: digest[:12] for label, digest in material["code"].items()}
+    parts.update({f"file:{path}": str(digest)[:12] for path, digest in material["reads"]})
+    parts.update({part: _digest(json.dumps(value, sort_keys=True))[:12]
+                  for part, value in material.items() if part not in ("code", "reads")})
+    inputs, label, n = sessions.current().inputs, name, 1
+    while label in inputs and inputs[label] != parts:
+        n += 1
+        label = f"{name}#{n}"
+    inputs[label] = parts
 
 
 def _default_root() -> Path:

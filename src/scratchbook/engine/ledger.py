@@ -1,7 +1,9 @@
 """The numbers ledger: every value a post shows, with how far it may drift.
 
-One JSON file per post (``posts/<stem>.ledger.json``), one entry per line, sorted by key,
-so a rebuilt post's ledger diff reads as a list of changed numbers.
+One JSON file per post (``posts/<stem>.ledger.json``), committed: the post's slug and the
+files it published (which post owns which outputs), the inputs of its experiments (to say
+which one changed when a value drifts), and one entry per line, sorted by key, so a rebuilt
+post's ledger diff reads as a list of changed numbers.
 """
 
 from __future__ import annotations
@@ -94,38 +96,69 @@ class Entry:
                    where=list(data.get("where", [])), machine=data.get("machine"))
 
 
-def load(path: Path) -> dict[str, Entry]:
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {e["key"]: Entry.from_json(e) for e in data.get("entries", [])}
+@dataclass
+class Ledger:
+    """A post's committed record: the values it shows, the outputs it owns (its slug's
+    markdown and figure folder, and each file in that folder with the prose line that made it)
+    and the inputs of its experiments (``{experiment: {part: digest}}``, from the cache key)."""
+    post: str
+    entries: dict[str, Entry] = field(default_factory=dict)
+    slug: str | None = None
+    files: dict[str, str] = field(default_factory=dict)
+    experiments: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The numeric profile the values were produced under and the kernels that really ran:
+    # a record for readers; check does not compare it (another machine writes its own).
+    profile: dict | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> "Ledger":
+        if not path.exists():
+            return cls(post=str(path))
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(post=data.get("post", str(path)),
+                   entries={e["key"]: Entry.from_json(e) for e in data.get("entries", [])},
+                   slug=data.get("slug"), files=dict(data.get("files", {})),
+                   experiments=dict(data.get("experiments", {})),
+                   profile=data.get("profile"))
+
+    def dumps(self) -> str:
+        """One item per line, entries sorted by key, so a ledger diff reads as a list of
+        changed numbers."""
+        head = [f'"post": {json.dumps(self.post)}']
+        if self.slug is not None:
+            head.append(f'"slug": {json.dumps(self.slug)}')
+        head.append('"files": ' + _block(self.files))
+        head.append('"experiments": ' + _block(self.experiments))
+        if self.profile is not None:
+            head.append('"profile": ' + json.dumps(self.profile, ensure_ascii=False,
+                                                   sort_keys=True))
+        lines = [json.dumps(self.entries[key].to_json(), ensure_ascii=False, sort_keys=True)
+                 for key in sorted(self.entries)]
+        entries = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+        return "{\n  " + ",\n  ".join(head + [f'"entries": {entries}']) + "\n}\n"
 
 
-def dumps(post: str, entries: dict[str, Entry], profile: dict | None = None) -> str:
-    """The ledger file's text. ``profile`` records the numeric profile (and the kernels
-    actually used) the values were produced under: a record for readers, which ``check``
-    does not compare (another machine honouring the profile writes its own)."""
-    lines = [json.dumps(entries[key].to_json(), ensure_ascii=False, sort_keys=True)
-             for key in sorted(entries)]
-    body = ",\n    ".join(lines)
-    head = '{\n  "post": ' + json.dumps(post) + ","
-    if profile is not None:
-        head += '\n  "profile": ' + json.dumps(profile, ensure_ascii=False, sort_keys=True) + ","
-    return (head + '\n  "entries": [\n    ' + body + "\n  ]\n}\n" if lines
-            else head + '\n  "entries": []\n}\n')
-
-
-def without_profile(text: str) -> str:
-    """A ledger's text minus its profile record: what ``check`` compares."""
-    return "\n".join(line for line in text.splitlines() if not line.startswith('  "profile": '))
+def _block(mapping: dict) -> str:
+    """A mapping sorted by key, one item per line."""
+    if not mapping:
+        return "{}"
+    items = [f"{json.dumps(k)}: {json.dumps(mapping[k], ensure_ascii=False, sort_keys=True)}"
+             for k in sorted(mapping)]
+    return "{\n    " + ",\n    ".join(items) + "\n  }"
 
 
 class Recorder:
-    """Collects what a build shows, keeping committed displays that are within tolerance."""
+    """Collects what a build shows, keeping committed displays that are within tolerance.
+
+    Keys follow the fresh values alone: an expression shown twice with the same value is one
+    entry, and ``key#2``, ``key#3``... name an expression that really shows different values
+    (e.g. in a loop). The committed ledger decides an entry's displayed text, never its key.
+    """
 
     def __init__(self, committed: dict[str, Entry]):
         self.committed = committed
         self.entries: dict[str, Entry] = {}
+        self.fresh: dict[str, tuple[object, str]] = {}   # key -> (value, display) computed
         self._machine: str | None = None
 
     @property
@@ -140,6 +173,7 @@ class Recorder:
             if where not in self.entries[key].where:
                 self.entries[key].where.append(where)
             return self.entries[key].display
+        self.fresh[key] = (value, display)
         old = self.committed.get(key)
         if old is not None and old.tolerance == tol and tol.accepts(old.value, old.display,
                                                                     value, display):
@@ -152,11 +186,10 @@ class Recorder:
         return entry.display
 
     def _unique_key(self, key: str, value, display: str) -> str:
-        """A key shown twice with different values (e.g. in a loop) gets #2, #3, ..."""
+        """A key shown again with a different fresh value gets #2, #3, ..."""
         candidate, n = key, 1
-        while candidate in self.entries:
-            seen = self.entries[candidate]
-            if seen.value == value and seen.display == display:
+        while candidate in self.fresh:
+            if self.fresh[candidate] == (value, display):
                 return candidate
             n += 1
             candidate = f"{key}#{n}"
@@ -189,3 +222,21 @@ def compare(post: str, committed: dict[str, Entry], regenerated: dict[str, Entry
             drifts.append(Drift(post, key, old.display, new.display, old.tolerance.describe(),
                                 ", ".join(new.where or old.where)))
     return drifts
+
+
+def changed_inputs(committed: Ledger, regenerated: Ledger) -> list[str]:
+    """The experiment inputs (cache-key parts) that differ between two ledgers, readable:
+    ``train: module:scratchbook.lab.models, arguments``."""
+    old, new = committed.experiments, regenerated.experiments
+    changed = []
+    for name in sorted(set(old) | set(new)):
+        if name not in old:
+            changed.append(f"{name} (not in the committed ledger)")
+        elif name not in new:
+            changed.append(f"{name} (no longer run)")
+        else:
+            parts = sorted(p for p in set(old[name]) | set(new[name])
+                           if old[name].get(p) != new[name].get(p))
+            if parts:
+                changed.append(f"{name}: {', '.join(parts)}")
+    return changed

@@ -69,9 +69,11 @@ def _recover(outputs: Outputs, slug: str) -> None:
 
 
 def publish(outputs: Outputs, slug: str, markdown: str, files: dict[str, bytes],
-            ledger_path: Path | None, ledger_text: str | None) -> bool:
-    """Swap in the post's markdown, its figure folder and its ledger. Returns True when
-    anything differs from what was there before."""
+            ledger_path: Path | None, ledger_text: str | None,
+            retired: str | None = None) -> bool:
+    """Swap in the post's markdown, its figure folder and its ledger, and remove the
+    markdown and figure folder of ``retired``, the slug the post published before. Returns
+    True when anything differs from what was there before."""
     staging = outputs.scratch / "staging" / f"{slug}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staged_figures = staging / "figures"
     try:
@@ -82,6 +84,8 @@ def publish(outputs: Outputs, slug: str, markdown: str, files: dict[str, bytes],
         with locked(outputs.scratch / "locks" / f"{slug}.lock"), signals_held():
             _recover(outputs, slug)
             changed = _differs(outputs, slug, markdown, files, ledger_path, ledger_text)
+            if retired is not None:
+                changed = _remove(outputs, retired) or changed
             if changed:
                 outputs.content.mkdir(parents=True, exist_ok=True)
                 outputs.figures.mkdir(parents=True, exist_ok=True)
@@ -98,6 +102,15 @@ def publish(outputs: Outputs, slug: str, markdown: str, files: dict[str, bytes],
         return changed
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove(outputs: Outputs, slug: str) -> bool:
+    """Remove a slug's markdown and figure folder; True when there was something to remove."""
+    markdown, figures = outputs.markdown(slug), outputs.figure_dir(slug)
+    existed = markdown.exists() or figures.exists()
+    markdown.unlink(missing_ok=True)
+    shutil.rmtree(figures, ignore_errors=True)
+    return existed
 
 
 def _differs(outputs: Outputs, slug: str, markdown: str, files: dict[str, bytes],

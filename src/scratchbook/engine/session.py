@@ -22,6 +22,7 @@ class Session:
     computed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     corrupted: list[str] = field(default_factory=list)
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # experiment -> key parts
 
     def say(self, message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -27,6 +27,7 @@ from .show import DEFAULT_TIMING_FACTOR, Shown, ValueHelpers, format_value, scal
 from .source import Cell, Post
 
 RECORDING_HELPERS = {"num", "pct", "seconds", "table"}
+LOCATED_HELPERS = RECORDING_HELPERS | {"figure", "data_file"}   # told their prose line
 HIDE_INPUT = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
 HIDE_OUTPUT = {"hide-output", "remove-output", "hide-cell", "remove-cell"}
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -109,7 +110,7 @@ class LocationExtension(Extension):
         index = 0
         while index < len(tokens) - 1:
             token = tokens[index]
-            if (token.type == "name" and token.value in RECORDING_HELPERS
+            if (token.type == "name" and token.value in LOCATED_HELPERS
                     and tokens[index + 1].type == "lparen"
                     and (index == 0 or tokens[index - 1].type != "dot")):
                 close = _matching(tokens, index + 1)
@@ -135,6 +136,8 @@ class Woven:
     markdown: str
     files: dict[str, bytes] = field(default_factory=dict)   # name -> bytes, under figures/<slug>/
     entries: dict = field(default_factory=dict)
+    file_lines: dict[str, str] = field(default_factory=dict)  # file name -> "post.py:LINE"
+    lines: list[tuple[int, int]] = field(default_factory=list)  # (markdown line, cell line)
 
 
 class Weaver:
@@ -148,6 +151,7 @@ class Weaver:
         self.front = front
         self.recorder = recorder
         self.files: dict[str, bytes] = {}
+        self.file_lines: dict[str, str] = {}
         self.values = ValueHelpers(recorder, post.display_path)
         self.partials = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
@@ -168,32 +172,39 @@ class Weaver:
     def _partial(self, name: str, **context) -> Shown:
         return Shown(self.partials.get_template(f"partials/{name}").render(**context).rstrip("\n"))
 
-    def _file_name(self, name: str, helper: str) -> str:
+    def _file_name(self, name: str, helper: str, extension: str, line: int | None) -> str:
         if not isinstance(name, str) or not FILE_NAME.match(name):
             raise ScratchbookError(
                 f"{helper}(): the name {name!r} is not a plain file name",
                 hint="use letters, digits, '-' and '_' only: files stay inside "
                      f"figures/{self.front.slug}/")
-        return name
+        file_name = f"{name}.{extension}"
+        if file_name in self.file_lines:
+            raise ScratchbookError(
+                f"{helper}(): figures/{self.front.slug}/{file_name} is already written by "
+                f"{self.file_lines[file_name]}", path=self.post.display_path, line=line,
+                hint="give each figure and data file of a post its own name")
+        self.file_lines[file_name] = self.values.where(line)
+        return file_name
 
     def url(self, file_name: str) -> str:
         return f"/figures/{self.front.slug}/{file_name}"
 
-    def figure(self, fig, name: str, alt: str, caption: str = "", format: str = "svg") -> Shown:
+    def figure(self, fig, name: str, alt: str, caption: str = "", format: str = "svg",
+               _line: int | None = None, _expr: str = "") -> Shown:
         """Save a matplotlib figure beside the post and show it with alt text and caption."""
-        name = self._file_name(name, "figure")
         if format not in ("svg", "png"):
             raise ScratchbookError(f"figure(): format must be 'svg' or 'png', not {format!r}")
         for label, text in (("alt", alt), ("caption", caption)):
             if "`" in text:
                 raise ScratchbookError(f"figure(): the {label} text may not contain a backtick")
-        file_name = f"{name}.{format}"
+        file_name = self._file_name(name, "figure", format, _line)
         self.files[file_name] = render_figure(fig, format)
         return self._partial("figure.md.j2", src=self.url(file_name), alt=alt, caption=caption)
 
-    def data_file(self, data, name: str) -> Shown:
+    def data_file(self, data, name: str, _line: int | None = None, _expr: str = "") -> Shown:
         """Write JSON beside the figures (for interactive components); returns its URL."""
-        file_name = f"{self._file_name(name, 'data_file')}.json"
+        file_name = self._file_name(name, "data_file", "json", _line)
         self.files[file_name] = (json.dumps(_plain(data), sort_keys=True, indent=1,
                                             ensure_ascii=False) + "\n").encode("utf-8")
         return Shown(self.url(file_name))
@@ -323,7 +334,7 @@ class Weaver:
         return "\n\n".join(parts)
 
     def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
-        blocks = []
+        blocks, lines, line = [], [], 1
         for index, cell in enumerate(self.post.cells):
             if cell.kind == "markdown":
                 text = self.render_prose(cell, namespace)
@@ -331,10 +342,14 @@ class Weaver:
                 text = self.render_code(cell, outputs.get(index, ""))
             if text.strip():
                 blocks.append(text.strip("\n"))
+                lines.append((line, cell.first_line))
+                line += blocks[-1].count("\n") + 2
         body = "\n\n".join(blocks) + "\n"
         page = self.partials.get_template("post.md.j2").render(
             front_matter=self.front.as_hugo(), body=body)
-        return Woven(page, dict(self.files), dict(self.recorder.entries))
+        offset = page[:page.index(body)].count("\n")   # body lines follow the front matter
+        return Woven(page, dict(self.files), dict(self.recorder.entries), dict(self.file_lines),
+                     [(first + offset, cell_line) for first, cell_line in lines])
 
 
 def _template_line(exc: BaseException, post: Post) -> int | None:

@@ -70,13 +70,17 @@ def test_unclosed_header_names_its_opening_line():
     ("title: x\n# weight: 3\n# tags: [a]", "'tags' is not allowed"),
     ("title: x\n# weight: 3\n# skin: neon", "unknown skin 'neon'"),
     ("title: x\n# weight: 3\n# slug: ../../etc", "not a plain name"),
+    ("title: x\n# weight: 3\n# draft: maybe", "'draft' must be true or false"),
+    ("title: x\n# weight: 3\n# aliases: [../x]", "'aliases' must be a list of URL paths"),
     ("title: x\n# weight: three", "whole number"),
     ("title: x\n# weight: 3\n# colour: red", "unknown key"),
 ])
-def test_front_matter_validation(header, words):
+def test_front_matter_errors_name_the_line_of_the_key_at_fault(header, words):
     err = _error(f"# ---\n# {header}\n# ---\n")
     assert words in err.message
-    assert err.line == 2
+    missing = "required" in words
+    assert err.line == (2 if missing else 1 + header.count("\n") + 1)
+    assert err.hint
 
 
 def test_markdown_cell_with_a_code_line_names_it():

@@ -153,5 +153,5 @@ def test_new_scaffolds_a_post_that_builds(project):
     result = project.run("new", "Mixture of experts", check=True)
     assert "posts/02_mixture_of_experts.py" in result.stdout
     project.run("build", "02_mixture_of_experts", check=True)
-    page = project.read("hugo_content/blog/mixture-of-experts.md")
+    page = project.read("hugo_content/blog/neural-nets-mixture-of-experts.md")
     assert "weight: 20" in page and "the mean is 28.50" in page.lower()

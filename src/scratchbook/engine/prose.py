@@ -33,12 +33,15 @@ def prepare_prose(env: jinja2.Environment, source: str, shown: str) -> str:
     source = SHORTCODE_OPEN.sub(lambda m: "{% raw %}{{" + m.group(1) + "{% endraw %}", source)
     try:
         for line, kind, _value in env.lex(source):
-            if kind == "comment_begin":
-                raise ScratchbookError(
-                    "'{#' starts a Jinja comment: the text up to '#}' would vanish from the "
-                    "page", path=shown, line=line,
-                    hint=LITERAL_HINT % "{#" + "; to keep a note out of the page, put it in "
-                         "a '#' comment of a code cell")
+            if kind != "comment_begin":
+                continue
+            if "#}" not in "\n".join(source.split("\n")[line - 1:]):
+                raise _unclosed_comment(line, shown)
+            raise ScratchbookError(
+                "'{#' starts a Jinja comment: the text up to '#}' would vanish from the "
+                "page", path=shown, line=line,
+                hint=LITERAL_HINT % "{#" + "; to keep a note out of the page, put it in "
+                     "a '#' comment of a code cell")
     except jinja2.TemplateSyntaxError as exc:
         raise syntax_error(exc, source, shown) from None
     return source
@@ -49,10 +52,7 @@ def syntax_error(exc: jinja2.TemplateSyntaxError, source: str, shown: str) -> Sc
     text = source.split("\n")[line - 1] if line <= source.count("\n") + 1 else ""
     message = exc.message or ""
     if "comment" in message:
-        return ScratchbookError(
-            "'{#' opens a Jinja comment that is never closed (a heading id such as "
-            "{#results} is one)", path=shown, line=line,
-            hint=LITERAL_HINT % "{#" + ", e.g. ## Results {{ '{#' }}results}")
+        return _unclosed_comment(line, shown)
     if "{%" in text and "{{" not in text:
         return ScratchbookError(
             f"'{{%' starts a Jinja statement, and what follows is not one ({message})",
@@ -62,6 +62,13 @@ def syntax_error(exc: jinja2.TemplateSyntaxError, source: str, shown: str) -> Sc
         path=shown, line=line,
         hint=LITERAL_HINT % "{{" + "; in math, write '{ {' with a space (LaTeX reads it the "
              "same): \\( e^{ {i\\pi} } \\)")
+
+
+def _unclosed_comment(line: int, shown: str) -> ScratchbookError:
+    return ScratchbookError(
+        "'{#' opens a Jinja comment that is never closed (a heading id such as {#results} "
+        "is one)", path=shown, line=line,
+        hint=LITERAL_HINT % "{#" + ", e.g. ## Results {{ '{#' }}results}")
 
 
 class ProseUndefined(jinja2.StrictUndefined):

@@ -68,6 +68,8 @@ POST = r'''
 #
 # {{ table(rows, headers=["task", "answer"]) }}
 #
+# {{ table(examples, headers=["example"], formats={"example": "code"}) }}
+#
 # Shortcodes on purpose: {{< note >}}a note from prose{{< /note >}} and {{% note %}}*marked*{{% /note %}}.
 #
 # Raw HTML: E = mc<sup>2</sup>.
@@ -100,6 +102,7 @@ def template_user():
 odd = "{{< b >}}"
 loss = 2.0417
 rows = [["`add-4`*", "88|18|45|81="], ["a_b_c", '"quoted" -- and ...'], ["{{% x %}}", "<b>bold</b>"]]
+examples = [["88|18|45|81= `x` {{< b >}} \"q\" -- ..."]]
 points = [1, 2, 3]
 fig, ax = plt.subplots()
 ax.plot([3, 2, 1])
@@ -177,6 +180,11 @@ def test_figure_alt_and_caption_values_are_literal(page):
 def test_a_table_cell_shows_exactly_its_text(page, cell):
     cells = [text_of(c) for c in re.findall(r"<td>(.*?)</td>", page, re.S)]
     assert cell in cells
+
+
+def test_a_code_column_shows_its_text_as_inline_code(page):
+    code = re.search(r"<td><code>(.*?)</code></td>", page, re.S).group(1)
+    assert htmllib.unescape(code) == '88|18|45|81= `x` {{< b >}} "q" -- ...'
 
 
 def test_shortcodes_written_in_prose_reach_hugo(page):

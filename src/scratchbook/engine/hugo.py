@@ -20,6 +20,8 @@ import re
 SHORTCODE_OPEN = re.compile(r"\{\{[<%]")
 BACKTICKS = re.compile(r"`+")
 ALWAYS_ESCAPED = set("\\`*_{}[]<>()#+!|~&$\"'")
+# Markdown still reads the text inside inline HTML, so its punctuation becomes entities.
+ENTITIES = {ord(c): f"&#{ord(c)};" for c in "{}|`*_\\[]~$!#\"'"}
 RUNS = re.compile(r"-{2,}|\.{3,}")
 
 
@@ -32,6 +34,15 @@ def code_block(text: str, language: str = "") -> str:
     longest = max((len(run) for run in BACKTICKS.findall(text)), default=0)
     fence = "`" * max(3, longest + 1)
     return f"{fence}{language}\n{text}\n{fence}"
+
+
+def inline_code(text: str) -> str:
+    """Inline code that shows exactly ``text``, also in a table cell (HTML: a markdown code
+    span cannot hold a '|' inside a table)."""
+    text = " ".join(str(text).splitlines())
+    escaped = html.escape(text, quote=False).translate(ENTITIES)
+    escaped = RUNS.sub(lambda m: "".join(f"&#{ord(c)};" for c in m.group()), escaped)
+    return f"<code>{escaped}</code>"
 
 
 def inline_text(text: str) -> str:

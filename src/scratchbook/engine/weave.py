@@ -24,7 +24,7 @@ from jinja2.lexer import Token
 
 from .errors import ScratchbookError
 from .frontmatter import FrontMatter
-from .hugo import code_block, inline_text
+from .hugo import code_block, inline_code, inline_text
 from .ledger import Recorder, Tolerance
 from .prose import ProseUndefined, checked_helpers, prepare_prose, syntax_error
 from .show import DEFAULT_TIMING_FACTOR, Shown, ValueHelpers, format_value, scalar
@@ -254,7 +254,8 @@ class Weaver:
         """A markdown table; number cells are formatted by column and recorded in the ledger.
 
         ``formats`` maps a header (or column index) to a format spec ('.3f', ',', 'pct',
-        'pct:2', 'seconds'). Rows are sequences, or mappings when ``headers`` is omitted.
+        'pct:2', 'seconds'; 'code' shows text cells as inline code). Every cell shows exactly
+        its text: markdown in a text cell is escaped. Rows are sequences, or mappings when ``headers`` is omitted.
         """
         rows = list(rows)
         if headers is None:
@@ -292,7 +293,9 @@ class Weaver:
 
     def _cell(self, cell, spec, key, line) -> str:
         if isinstance(cell, str) or cell is None:
-            return "" if cell is None else inline_text(cell)
+            if cell is None:
+                return ""
+            return inline_code(cell) if spec == "code" else inline_text(cell)
         try:
             number = scalar(cell, key)
             display = format_value(number, spec or ("," if isinstance(number, int) else ""))

@@ -35,7 +35,9 @@ prose_units = st.sampled_from([
     ["$$", "e^{i\\pi}", "$$"], ["- a list", "- of items"],
 ])
 titles = st.sampled_from(["", "Plot", "Results [table]", "A longer title"])
-tag_lists = st.sampled_from([[], ["hide-input"], ["remove-cell"], ["hide-output", "x-y"]])
+option_sets = st.sampled_from([{}, {"tags": ["hide-input"]}, {"tags": ["remove-cell"]},
+                               {"tags": ["hide-output", "x-y"], "custom": {"a": 1}},
+                               {"echo": False}, {"jupyter": {"source_hidden": True}}])
 
 
 @st.composite
@@ -43,15 +45,16 @@ def cells(draw):
     kind = draw(st.sampled_from(["code", "markdown", "raw"]))
     units = prose_units if kind != "code" else code_units
     lines = [line for unit in draw(st.lists(units, min_size=0, max_size=4)) for line in unit]
-    return kind, lines, draw(titles), draw(tag_lists), draw(st.sampled_from(["kv", "json"]))
+    return kind, lines, draw(titles), draw(option_sets), draw(st.sampled_from(["kv", "json"]))
 
 
-def marker(kind: str, title: str, tags: list[str], form: str) -> str:
+def marker(kind: str, title: str, options: dict, form: str) -> str:
     head = " ".join(p for p in (title, "" if kind == "code" else f"[{kind}]") if p)
-    if not tags:
+    if not options:
         return f"# %% {head}".rstrip() if head else "# %%"
-    options = json.dumps({"tags": tags}) if form == "json" else f"tags={json.dumps(tags)}"
-    return f"# %% {head} {options}".replace("%%  ", "%% ")
+    text = json.dumps(options) if form == "json" else " ".join(
+        f"{key}={json.dumps(value)}" for key, value in options.items())
+    return f"# %% {head} {text}".replace("%%  ", "%% ")
 
 
 def by_hand(generated) -> str:
@@ -70,7 +73,7 @@ def by_jupytext(generated) -> str:
     make = {"code": new_code_cell, "markdown": new_markdown_cell, "raw": new_raw_cell}
     notebook = new_notebook(cells=[], metadata={"jupytext": {"formats": "ipynb,py:percent"}})
     for kind, body, title, tags, _form in generated:
-        metadata = {**({"tags": tags} if tags else {}), **({"title": title} if title else {})}
+        metadata = {**tags, **({"title": title} if title else {})}
         notebook.cells.append(make[kind](source="\n".join(body), metadata=metadata))
     text = jupytext.writes(notebook, fmt="py:percent")
     return "\n".join(HEADER[:-1]) + "\n\n" + text

@@ -220,3 +220,44 @@ def test_the_dev_environment_has_a_kernel_for_paired_notebooks():
     result = subprocess.run([sys.executable, "-m", "jupyter", "kernelspec", "list"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and "python3" in result.stdout
+
+
+OBSERVED = '''#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# ---
+# title: "Observed"
+# weight: 10
+# ---
+
+# %% [markdown]
+# ```mermaid
+# stateDiagram
+# %% states
+# ```
+# n is {{ n }}.
+
+# %% Setup {"tags": ["hide-input"]}
+n = 3
+query = """
+# %% not a cell
+"""
+
+# %% tags=["remove-cell"]
+# %%time
+secret = "removed cell"
+print(secret)
+
+# %% Results [table]
+print("shown", n)
+'''
+
+
+def test_a_post_hitting_each_reading_bug_builds_as_written(project):
+    path = project.post("01_observed", OBSERVED)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    project.run("build", check=True)
+    page = project.read("hugo_content/blog/observed.md")
+    assert "n is 3." in page and "%% states" in page and "{{ n }}" not in page
+    assert "n = 3" not in page                          # the hidden input stays hidden
+    assert "removed cell" not in page and "%%time" not in page
+    assert "shown 3" in page

@@ -261,3 +261,9 @@ def test_a_post_hitting_each_reading_bug_builds_as_written(project):
     assert "n = 3" not in page                          # the hidden input stays hidden
     assert "removed cell" not in page and "%%time" not in page
     assert "shown 3" in page
+
+
+def test_a_coding_line_other_than_utf8_is_refused_at_its_line():
+    with pytest.raises(ScratchbookError) as info:
+        parse_text("#!/usr/bin/env python\n# -*- coding: latin-1 -*-\n" + HEADER, "posts/01_n.py")
+    assert info.value.line == 2 and "latin-1" in info.value.message

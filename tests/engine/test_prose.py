@@ -110,3 +110,12 @@ def test_a_raw_cell_is_published_without_jinja():
     post = parse_text(text, "posts/01_prose.py")
     weaver = Weaver(REPO / "templates", REPO, post, validate(post), Recorder({}))
     assert "{{ not jinja }} {# nor this #}\n" in weaver.weave({}, {}).markdown
+
+
+def test_a_raw_block_holding_a_shortcode_stays_as_written():
+    assert weave("{% raw %}{{< x >}} {{ y }}{% endraw %}") == "{{< x >}} {{ y }}\n"
+
+
+def test_text_shown_from_code_holding_a_shortcode_opener_is_refused():
+    err = error("Intro.\nThe template is {{ template }}.", template="{{%s|token}}")
+    assert err.line == 8 and "shortcode" in err.message and "table(" in err.hint

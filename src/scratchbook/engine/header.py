@@ -23,6 +23,7 @@ class Header:
     fence_line: int = 0   # post line of the opening '# ---' (0 when there is none)
     unclosed: bool = False
     encoding: str = ""    # the coding line's encoding, when there is one
+    coding_line: int = 0  # its post line
 
 
 def uncomment(line: str) -> str:
@@ -33,11 +34,11 @@ def uncomment(line: str) -> str:
 
 
 def read_header(lines: list[str]) -> Header:
-    start, encoding = 0, ""
+    start, encoding, coding_line = 0, "", 0
     if lines and lines[0].startswith("#!"):
         start = 1
     if start < len(lines) and (coding := CODING.match(lines[start])):
-        start, encoding = start + 1, coding.group(1)
+        start, encoding, coding_line = start + 1, coding.group(1), start + 1
     fence = None
     for index in range(start, len(lines)):
         line = lines[index]
@@ -53,7 +54,8 @@ def read_header(lines: list[str]) -> Header:
             continue
         if FENCE.match(text):
             yaml_text = "\n".join(uncomment(line) for line in lines[fence + 1:index])
-            return Header(yaml_text, fence + 2, index + 1, fence + 1, encoding=encoding)
+            return Header(yaml_text, fence + 2, index + 1, fence + 1, False, encoding,
+                          coding_line)
     if fence is not None:
-        return Header("", 0, start, fence + 1, unclosed=True, encoding=encoding)
-    return Header("", 0, start, encoding=encoding)
+        return Header("", 0, start, fence + 1, True, encoding, coding_line)
+    return Header("", 0, start, 0, False, encoding, coding_line)

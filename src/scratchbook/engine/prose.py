@@ -24,13 +24,17 @@ from jinja2.utils import missing
 from .errors import ScratchbookError
 
 SHORTCODE_OPEN = re.compile(r"\{\{([<%])")
+RAW_BLOCK = re.compile(r"(\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\})", re.S)
 LITERAL_HINT = ("to show it literally write {{ '%s' }}, or wrap the text in "
                 "{%% raw %%} ... {%% endraw %%}")
 
 
 def prepare_prose(env: jinja2.Environment, source: str, shown: str) -> str:
     """The template Jinja renders: shortcode openers protected, comments refused."""
-    source = SHORTCODE_OPEN.sub(lambda m: "{% raw %}{{" + m.group(1) + "{% endraw %}", source)
+    pieces = RAW_BLOCK.split(source)           # odd pieces: the author's own raw blocks
+    source = "".join(piece if index % 2 else SHORTCODE_OPEN.sub(
+        lambda m: "{% raw %}{{" + m.group(1) + "{% endraw %}", piece)
+        for index, piece in enumerate(pieces))
     try:
         for line, kind, _value in env.lex(source):
             if kind != "comment_begin":

@@ -98,7 +98,7 @@ def parse_text(text: str, path: Path | str = "<post>", display_path: str | None 
                                     "in between starting with '#'")
     if header.encoding and header.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
         raise ScratchbookError(f"the coding line declares {header.encoding}", path=shown,
-                               line=header.body_start,
+                               line=header.coding_line,
                                hint="posts are UTF-8: write '# -*- coding: utf-8 -*-' or "
                                     "remove the line")
     mapping, key_lines = load_yaml(header, shown)

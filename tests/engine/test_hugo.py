@@ -72,6 +72,8 @@ POST = r'''
 #
 # Shortcodes on purpose: {{< note >}}a note from prose{{< /note >}} and {{% note %}}*marked*{{% /note %}}.
 #
+# {{< youtube abc123 >}}
+#
 # Raw HTML: E = mc<sup>2</sup>.
 #
 # <details><summary>More</summary>Hidden detail.</details>
@@ -190,6 +192,7 @@ def test_a_code_column_shows_its_text_as_inline_code(page):
 def test_shortcodes_written_in_prose_reach_hugo(page):
     assert '<aside class="note">a note from prose</aside>' in page
     assert "<em>marked</em>" in page
+    assert "youtube" in page and "abc123" in page and "<iframe" in page
 
 
 def test_raw_html_in_prose_is_kept(page):

@@ -36,7 +36,6 @@ from .strings import StringParser
 START = re.compile(r"^\s*#\s*%%(%*)\s(.*)$")
 ALTERNATIVE_START = re.compile(r"^\s*#\s*(%%|<codecell>|In\[[0-9 ]*\]:?)\s*$")
 CODE_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-BLANK = re.compile(r"^\s*$")
 
 
 @dataclass(frozen=True)
@@ -102,14 +101,8 @@ def parse_text(text: str, path: Path | str = "<post>", display_path: str | None 
                                hint="posts are UTF-8: write '# -*- coding: utf-8 -*-' or "
                                     "remove the line")
     mapping, key_lines = load_yaml(header, shown)
-    cells = read_cells(lines, _after_header(lines, header.body_start) if header.first_line
-                       else header.body_start, shown)
+    cells = read_cells(lines, header.body_start, shown)
     return Post(Path(path), shown, mapping, header.first_line, tuple(cells), key_lines)
-
-
-def _after_header(lines: list[str], start: int) -> int:
-    """Jupytext skips one blank line after the header."""
-    return start + 1 if start < len(lines) and BLANK.match(uncomment(lines[start])) else start
 
 
 def read_cells(lines: list[str], start: int, shown: str) -> list[Cell]:
@@ -140,16 +133,14 @@ def _read_cell(lines: list[str], pos: int, shown: str) -> tuple[Cell | None, int
         explicit = bool(ALTERNATIVE_START.match(first))
         body_start = pos + 1 if explicit else pos
     _check_tags(marker, shown, pos + 1)
-    end, next_start = _cell_end(lines, pos, marker.kind)
-    body = lines[body_start:end]
-    cell = _make_cell(marker, body, body_start + 1, shown, explicit)
-    return cell, next_start
+    end = _cell_end(lines, pos, marker.kind)
+    return _make_cell(marker, lines[body_start:end], body_start + 1, shown, explicit), end
 
 
-def _cell_end(lines: list[str], pos: int, kind: str) -> tuple[int, int]:
+def _cell_end(lines: list[str], pos: int, kind: str) -> int:
+    """The index of the next marker that is neither inside a string nor in fenced prose."""
     parser = StringParser()
     fence = None
-    next_cell = len(lines)
     for index in range(pos, len(lines)):
         line = lines[index]
         if parser.is_quoted():
@@ -168,9 +159,8 @@ def _cell_end(lines: list[str], pos: int, kind: str) -> tuple[int, int]:
                 fence = opening
                 continue
         if index > pos and (START.match(line) or ALTERNATIVE_START.match(line)):
-            next_cell = index
-            break
-    return next_cell, next_cell
+            return index
+    return len(lines)
 
 
 def _opening_fence(text: str):

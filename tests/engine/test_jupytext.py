@@ -267,3 +267,11 @@ def test_a_coding_line_other_than_utf8_is_refused_at_its_line():
     with pytest.raises(ScratchbookError) as info:
         parse_text("#!/usr/bin/env python\n# -*- coding: latin-1 -*-\n" + HEADER, "posts/01_n.py")
     assert info.value.line == 2 and "latin-1" in info.value.message
+
+
+@pytest.mark.parametrize("marker", ["#%%", "# In[3]:", "# <codecell>", "# %%% Sub-cell",
+                                    '# %% Notes [md] key="v"', "# %% echo", "    # %% indented"])
+def test_every_marker_form_jupytext_reads_splits_the_same_way(marker):
+    body = "# y = 2" if "[md]" in marker else "y = 2"
+    text = HEADER + "# %%\nx = 1\n" + marker + "\n" + body + "\n"
+    assert ours(text) == theirs(text) and len(ours(text)) == 2

@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "new":
             from .engine.scaffold import new_post
-            path = new_post(project, " ".join(args.name))
-            print(f"created {project.relative(path)}")
+            made = new_post(project, " ".join(args.name))
+            print(f"created {project.relative(made.path)}")
+            for note in made.notes:
+                print(f"note: {note}")
             return 0
     except ScratchbookError as exc:
         print(f"error: {exc}", file=sys.stderr)

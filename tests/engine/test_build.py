@@ -43,7 +43,7 @@ def test_build_writes_markdown_with_front_matter_figures_and_ledger(project):
                            'series: "Tests"\nskin: "chalkboard"\ndraft: true\n---\n')
     assert "date:" not in page and "tags:" not in page
     assert "The mean is 4.50; n is 10." in page
-    assert 'src="/figures/fixture/line.svg"' in page and "caption=`mean 4.5`" in page
+    assert 'src="../../figures/fixture/line.svg"' in page and "caption=`mean 4.5`" in page
     assert (project.root / "figures/fixture/line.svg").read_bytes().startswith(b"<?xml")
     ledger = project.read("posts/01_fixture.ledger.json")
     assert '"key": "mean"' in ledger and "posts/01_fixture.py:9" in ledger
@@ -153,5 +153,5 @@ def test_new_scaffolds_a_post_that_builds(project):
     result = project.run("new", "Mixture of experts", check=True)
     assert "posts/02_mixture_of_experts.py" in result.stdout
     project.run("build", "02_mixture_of_experts", check=True)
-    page = project.read("hugo_content/blog/mixture-of-experts.md")
+    page = project.read("hugo_content/blog/neural-nets-mixture-of-experts.md")
     assert "weight: 20" in page and "the mean is 28.50" in page.lower()

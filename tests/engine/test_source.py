@@ -70,13 +70,17 @@ def test_unclosed_header_names_its_opening_line():
     ("title: x\n# weight: 3\n# tags: [a]", "'tags' is not allowed"),
     ("title: x\n# weight: 3\n# skin: neon", "unknown skin 'neon'"),
     ("title: x\n# weight: 3\n# slug: ../../etc", "not a plain name"),
+    ("title: x\n# weight: 3\n# draft: maybe", "'draft' must be true or false"),
+    ("title: x\n# weight: 3\n# aliases: [../x]", "'aliases' must be a list of URL paths"),
     ("title: x\n# weight: three", "whole number"),
     ("title: x\n# weight: 3\n# colour: red", "unknown key"),
 ])
-def test_front_matter_validation(header, words):
+def test_front_matter_errors_name_the_line_of_the_key_at_fault(header, words):
     err = _error(f"# ---\n# {header}\n# ---\n")
     assert words in err.message
-    assert err.line == 2
+    missing = "required" in words
+    assert err.line == (2 if missing else 1 + header.count("\n") + 1)
+    assert err.hint
 
 
 def test_markdown_cell_with_a_code_line_names_it():
@@ -114,3 +118,29 @@ def test_arbitrary_unicode_never_raises_anything_else(text):
         parse_text(text, "p.py")
     except ScratchbookError:
         pass
+
+
+@pytest.mark.parametrize("yaml_lines, line, words, hint", [
+    (['title: "An unclosed quote', "weight: 3", "skin: theorem"], 2,
+     "quote that opens this value is never closed", "close the quote"),
+    (["title: 'It's a title'", "weight: 3"], 2, "text follows a quoted value", "double quotes"),
+    (["weight: 3", "title: Loss: a story"], 3, "':' inside a value", "double quotes"),
+    (["weight: 3", "aliases: [/old/,", "title: x"], 3, "not closed", "close it"),
+])
+def test_yaml_errors_name_the_authors_line_in_plain_words(yaml_lines, line, words, hint):
+    text = "# ---\n" + "".join(f"# {entry}\n" for entry in yaml_lines) + "# ---\n"
+    err = _error(text)
+    assert err.line == line and words in err.message and hint in err.hint
+    assert "<block end>" not in err.message and "scalar" not in err.message
+
+
+def test_the_jupyter_block_is_accepted_and_never_published():
+    text = POST.replace("# weight: 30\n", "# weight: 30\n# jupyter:\n#   jupytext:\n"
+                                          "#     formats: ipynb,py:percent\n")
+    front = validate(parse_text(text, "posts/01_a.py"))
+    assert "jupyter" not in front.as_hugo()
+
+
+def test_aliases_are_published_for_hugo():
+    text = POST.replace("# weight: 30\n", '# weight: 30\n# aliases: ["/blog/old-name/"]\n')
+    assert validate(parse_text(text, "posts/01_a.py")).as_hugo()["aliases"] == ["/blog/old-name/"]

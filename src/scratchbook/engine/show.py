@@ -11,6 +11,7 @@ import math
 import numbers
 
 from .errors import ScratchbookError
+from .hugo import SHORTCODE_OPEN
 from .ledger import Recorder, Tolerance, tolerance
 
 DEFAULT_TIMING_FACTOR = 3.0
@@ -97,6 +98,12 @@ class ValueHelpers:
         if isinstance(value, Shown) or value is None:
             return value
         if isinstance(value, str):
+            if SHORTCODE_OPEN.search(value):
+                raise ScratchbookError(
+                    f"prose shows '{_expr}', text holding '{{{{<' or '{{{{%', which Hugo would "
+                    "run as a shortcode", path=self.display_path, line=_line,
+                    hint="show it in a code cell's output or with table(...), which reach "
+                         "the page literally")
             return Shown(self.recorder.record(_expr, value, value, Tolerance(), self.where(_line)))
         try:
             number = scalar(value)

@@ -2,7 +2,9 @@
 
 Prose cells are Jinja2 templates rendered (StrictUndefined) against the post's namespace.
 A small Jinja extension tells every value helper the line and expression that called it,
-so the ledger can name where the prose shows each number.
+so the ledger can name where the prose shows each number. Jinja is active everywhere in
+prose (``prose.py`` holds the escape rule); ``[raw]`` cells are published as written.
+Everything written from code goes through ``hugo.py`` so it reaches the page literally.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from jinja2.lexer import Token
 
 from .errors import ScratchbookError
 from .frontmatter import FrontMatter
+from .hugo import code_block, inline_code, inline_text
 from .ledger import Recorder, Tolerance
+from .prose import ProseUndefined, checked_helpers, prepare_prose, syntax_error
 from .show import DEFAULT_TIMING_FACTOR, Shown, ValueHelpers, format_value, scalar
 from .source import Cell, Post
 
@@ -157,17 +161,20 @@ class Weaver:
             loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True, autoescape=False)
         self.partials.filters["yaml"] = _yaml_scalar
+        self.partials.filters["code_block"] = code_block
+        self.partials.filters["inline_text"] = inline_text
         self._prose_sources: dict[str, str] = {}
         self.prose = jinja2.Environment(
-            loader=jinja2.FunctionLoader(self._load_prose), undefined=jinja2.StrictUndefined,
+            loader=jinja2.FunctionLoader(self._load_prose), undefined=ProseUndefined,
             extensions=[LocationExtension], keep_trailing_newline=True, autoescape=False)
 
     # ---- prose helpers
 
     def helpers(self) -> dict:
-        return {"num": self.values.num, "pct": self.values.pct, "seconds": self.values.seconds,
-                "__show": self.values.show, "figure": self.figure, "code": self.code,
-                "diff": self.diff, "table": self.table, "data_file": self.data_file}
+        return checked_helpers({
+            "num": self.values.num, "pct": self.values.pct, "seconds": self.values.seconds,
+            "__show": self.values.show, "figure": self.figure, "code": self.code,
+            "diff": self.diff, "table": self.table, "data_file": self.data_file})
 
     def _partial(self, name: str, **context) -> Shown:
         return Shown(self.partials.get_template(f"partials/{name}").render(**context).rstrip("\n"))
@@ -188,11 +195,17 @@ class Weaver:
         return file_name
 
     def url(self, file_name: str) -> str:
-        return f"/figures/{self.front.slug}/{file_name}"
+        """Relative to the page (``<base>/blog/<slug>/``), so it works under any baseURL."""
+        return f"../../figures/{self.front.slug}/{file_name}"
 
-    def figure(self, fig, name: str, alt: str, caption: str = "", format: str = "svg",
-               _line: int | None = None, _expr: str = "") -> Shown:
+    def figure(self, fig, name: str, alt: str | None = None, caption: str = "",
+               format: str = "svg", _line: int | None = None, _expr: str = "") -> Shown:
         """Save a matplotlib figure beside the post and show it with alt text and caption."""
+        if not isinstance(alt, str) or not alt.strip():
+            raise ScratchbookError(
+                f"figure(..., {name!r}) has no alt text",
+                hint=f'describe the figure for readers who cannot see it: figure(fig, {name!r}, '
+                     'alt="Loss falls from 3.2 to 2.1 over 500 steps")')
         if format not in ("svg", "png"):
             raise ScratchbookError(f"figure(): format must be 'svg' or 'png', not {format!r}")
         for label, text in (("alt", alt), ("caption", caption)):
@@ -251,7 +264,8 @@ class Weaver:
         """A markdown table; number cells are formatted by column and recorded in the ledger.
 
         ``formats`` maps a header (or column index) to a format spec ('.3f', ',', 'pct',
-        'pct:2', 'seconds'). Rows are sequences, or mappings when ``headers`` is omitted.
+        'pct:2', 'seconds'; 'code' shows text cells as inline code). Every cell shows exactly
+        its text: markdown in a text cell is escaped. Rows are sequences, or mappings when ``headers`` is omitted.
         """
         rows = list(rows)
         if headers is None:
@@ -263,6 +277,14 @@ class Weaver:
         formats = formats or {}
         if isinstance(formats, (list, tuple)):
             formats = dict(zip(headers, formats))
+        unknown = [column for column in formats if str(column) not in headers
+                   and not (isinstance(column, int) and 0 <= column < len(headers))]
+        if unknown:
+            raise ScratchbookError(
+                f"table(): formats= names the column {unknown[0]!r}, which the table does not "
+                f"have", path=self.post.display_path, line=_line,
+                hint=f"its columns are: {', '.join(map(repr, headers))}")
+        formats = {headers[c] if isinstance(c, int) else str(c): f for c, f in formats.items()}
         name = key or _expr or "table"
         body = []
         for row in rows:
@@ -281,7 +303,9 @@ class Weaver:
 
     def _cell(self, cell, spec, key, line) -> str:
         if isinstance(cell, str) or cell is None:
-            return "" if cell is None else cell.replace("|", "\\|")
+            if cell is None:
+                return ""
+            return inline_code(cell) if spec == "code" else inline_text(cell)
         try:
             number = scalar(cell, key)
             display = format_value(number, spec or ("," if isinstance(number, int) else ""))
@@ -289,7 +313,7 @@ class Weaver:
             raise ScratchbookError(f"table(): cell {key}: {exc}", path=self.post.display_path,
                                    line=line) from None
         tol = Tolerance("timing", DEFAULT_TIMING_FACTOR) if spec == "seconds" else Tolerance()
-        return self.recorder.record(key, number, display, tol, self.values.where(line))
+        return inline_text(self.recorder.record(key, number, display, tol, self.values.where(line)))
 
     # ---- rendering
 
@@ -299,9 +323,10 @@ class Weaver:
     def render_prose(self, cell: Cell, namespace: dict) -> str:
         # Padding with blank lines makes template line numbers the post's own line numbers.
         name = f"prose@{cell.first_line}"
-        self._prose_sources[name] = "\n" * (cell.first_line - 1) + cell.source
+        source = "\n" * (cell.first_line - 1) + cell.source
         context = {**namespace, **self.helpers()}
         try:
+            self._prose_sources[name] = prepare_prose(self.prose, source, self.post.display_path)
             template = self.prose.get_template(name)
             text = template.render(context)
         except ScratchbookError as exc:
@@ -309,13 +334,13 @@ class Weaver:
                 exc.path, exc.line = self.post.display_path, _template_line(exc, self.post) or cell.first_line
             raise
         except jinja2.TemplateSyntaxError as exc:
-            raise ScratchbookError(f"prose template error: {exc.message}",
-                                   path=self.post.display_path, line=exc.lineno) from None
+            raise syntax_error(exc, source, self.post.display_path) from None
         except jinja2.UndefinedError as exc:
             line = _template_line(exc, self.post) or cell.first_line
-            raise ScratchbookError(f"prose uses an undefined name: {exc.message}",
-                                   path=self.post.display_path, line=line,
-                                   hint="define it in a code cell above, or fix the spelling"
+            what = "uses an undefined name" if str(exc.message).endswith("is undefined") else "asks"
+            raise ScratchbookError(f"prose {what}: {exc.message}", path=self.post.display_path,
+                                   line=line, hint=getattr(exc, "hint", None) or
+                                   "define it in a code cell above, or fix the spelling"
                                    ) from None
         except Exception as exc:
             line = _template_line(exc, self.post) or cell.first_line
@@ -326,6 +351,8 @@ class Weaver:
     def render_code(self, cell: Cell, output: str) -> str:
         tags = set(cell.tags)
         parts = []
+        if not cell.active or not (cell.source.strip() or output.strip()):
+            return ""          # a notebook-only cell (active="ipynb"), or an empty one
         if not tags & HIDE_INPUT:
             parts.append(self._partial("code.md.j2", code=cell.source, language="python",
                                        path="", first=0, last=0))
@@ -338,6 +365,8 @@ class Weaver:
         for index, cell in enumerate(self.post.cells):
             if cell.kind == "markdown":
                 text = self.render_prose(cell, namespace)
+            elif cell.kind == "raw":
+                text = cell.source        # raw cells reach Hugo as written (no Jinja)
             else:
                 text = self.render_code(cell, outputs.get(index, ""))
             if text.strip():
@@ -366,6 +395,8 @@ def _yaml_scalar(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
+    if isinstance(value, (list, tuple)):
+        return json.dumps([str(item) for item in value], ensure_ascii=False)
     return json.dumps(str(value), ensure_ascii=False)
 
 

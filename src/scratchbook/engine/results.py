@@ -181,7 +181,7 @@ def _rebuild_dataclass(cls: type, fields: dict):
 # --------------------------------------------------------------------------- refusals
 
 def _a(cls: type) -> str:
-    name = cls.__qualname__
+    name = cls.__name__
     return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
 
 

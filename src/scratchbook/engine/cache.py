@@ -237,7 +237,8 @@ class Experiment:
         """A hit skips the call, so a change the call made outside its result would be lost."""
         created = sorted(set(self.fn.__globals__) - names_before)
         changed = [f"the global '{n}' (created)" for n in created]
-        changed += [f"'{label}'" for label in inputs.fingerprint.changed()]
+        changed += [f"the global '{label}'" if "." not in label else f"'{label}'"
+                    for label in inputs.fingerprint.changed()]
         after = inputs.argument_digests(inputs.fingerprint.code_name)
         changed += [f"its argument '{a}'" for a, d in inputs.digests.items() if after[a] != d]
         if changed:

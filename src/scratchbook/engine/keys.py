@@ -240,7 +240,7 @@ class Fingerprint:
             self.add(f"{label}.{name}", member,
                      functools.partial(lambda c, n: vars(c).get(n, MISSING), cls, name))
         for base in cls.__mro__[1:]:
-            self.add_class(base, base.__qualname__)
+            self.add_class(base, self.code_name(base).replace(":", "."))
 
     def add_module(self, module: types.ModuleType) -> None:
         if module.__name__ in self._seen_modules or not self._is_project_module(module):

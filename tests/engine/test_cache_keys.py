@@ -184,6 +184,23 @@ def test_a_module_attribute_the_post_assigns_is_part_of_the_key(project):
     assert shown(project) == "80"
 
 
+def test_a_project_module_imported_inside_the_experiment_is_part_of_the_key(project):
+    module = project.write("fixture_model.py", '''
+    def scaled(x):
+        return x * 2
+    ''')
+    write_post(project, '''
+    @experiment
+    def run() -> dict:
+        from fixture_model import scaled
+        return {"v": scaled(10)}
+
+    result = run()
+    ''')
+    assert counts(rebuild_after(project, module, "x * 2", "x * 9")) == (1, 0)
+    assert shown(project) == "90"
+
+
 def test_state_that_cannot_be_keyed_is_named_instead_of_served_stale(project):
     project.write("fixture_draw.py", '''
     import numpy as np

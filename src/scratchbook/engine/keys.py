@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import dis
 import enum
 import functools
 import hashlib
+import importlib.util
 import inspect
 import json
 import os
@@ -90,33 +92,73 @@ def _is_project_file(filename: str | None, root: Path) -> bool:
 def _imported_modules(module: types.ModuleType) -> list[types.ModuleType]:
     """The modules a module's import statements name, as far as they are loaded."""
     try:
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, TypeError, AttributeError):
+        stat = Path(module.__file__).stat()
+    except (OSError, TypeError, AttributeError):
         return []
     package = module.__name__ if hasattr(module, "__path__") else module.__name__.rpartition(".")[0]
-    found = []
+    names = _import_names(module.__file__, stat.st_mtime_ns, stat.st_size, package)
+    return [sys.modules[name] for name in names if name in sys.modules]
+
+
+@functools.lru_cache(maxsize=512)
+def _import_names(path: str, mtime_ns: int, size: int, package: str) -> tuple[str, ...]:
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return ()
+    names: list[str] = []
     for node in ast.walk(tree):
-        names: list[str] = []
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
                 parts = package.split(".")
                 parent = ".".join(parts[:len(parts) - node.level + 1])
                 base = f"{parent}.{base}" if base else parent
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        found += [sys.modules[name] for name in names if name in sys.modules]
-    return found
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    return tuple(names)
 
 
-def _names_read(code: types.CodeType) -> set[str]:
-    """Global and attribute names used by a code object and the code nested in it."""
-    names = set(code.co_names)
+_GLOBAL_OPS = {"LOAD_GLOBAL", "STORE_GLOBAL", "DELETE_GLOBAL", "LOAD_NAME"}
+_ATTRIBUTE_OPS = {"LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR", "IMPORT_FROM"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_read(code: types.CodeType) -> tuple[frozenset[str], ...]:
+    """The global names, attribute names and modules imported that a code object (and
+    code nested in it) uses."""
+    names: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in _GLOBAL_OPS:
+            names[0].add(instruction.argval)
+        elif instruction.opname in _ATTRIBUTE_OPS:
+            names[1].add(instruction.argval)
+        elif instruction.opname == "IMPORT_NAME":
+            names[2].add(instruction.argval)
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
-            names |= _names_read(const)
-    return names
+            for mine, nested in zip(names, _names_read(const)):
+                mine |= nested
+    return tuple(frozenset(found) for found in names)
+
+
+def _project_module(name: str, root: Path) -> types.ModuleType | None:
+    """The project module an import statement inside a function names, imported now if
+    it is not yet (so the first call's key already sees it)."""
+    if name not in sys.modules:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            return None
+        if spec is None or not _is_project_file(spec.origin, root):
+            return None
+        try:
+            importlib.import_module(name)
+        except Exception:   # the call will raise it, where the author expects it
+            return None
+    module = sys.modules.get(name)
+    return module if _is_project_file(getattr(module, "__file__", None), root) else None
 
 
 def _source_digest(obj) -> str:
@@ -195,21 +237,27 @@ class Fingerprint:
         if not self._first_visit(fn) or fn.__code__.co_filename.startswith("<"):
             return   # seen, or generated from its class (a dataclass's __init__): keyed there
         if fn.__globals__ is self.post:
-            self.parts[f"code:{label}"] = _source_digest(fn)
+            self._put_code(label, _source_digest(fn))
         elif not self._add_home_module(fn):
             return   # library code
         namespace = fn.__globals__
         prefix = "" if namespace is self.post else f"{namespace.get('__name__')}."
-        names = _names_read(fn.__code__)
+        names, attributes, imports = _names_read(fn.__code__)
+        modules = [_project_module(name, self.root) for name in sorted(imports)]
         for name in sorted(names):
             if name not in namespace or name.startswith("__"):
                 continue   # __file__, __name__...: where the module is, not what it holds
             value = namespace[name]
             self.add(f"{prefix}{name}", value, functools.partial(namespace.get, name, MISSING))
-            if isinstance(value, types.ModuleType) and self._is_project_module(value):
-                for attribute in sorted(names & set(vars(value))):
-                    self.add(f"{value.__name__}.{attribute}", getattr(value, attribute),
-                             functools.partial(getattr, value, attribute, MISSING))
+            if isinstance(value, types.ModuleType):
+                modules.append(value)
+        for module in modules:
+            if module is None or not self._is_project_module(module):
+                continue
+            self.add_module(module)
+            for attribute in sorted(attributes & set(vars(module))):
+                self.add(f"{module.__name__}.{attribute}", getattr(module, attribute),
+                         functools.partial(getattr, module, attribute, MISSING))
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or ()):
             try:
                 contents = cell.cell_contents
@@ -226,7 +274,7 @@ class Fingerprint:
         if not self._first_visit(cls):
             return
         if self._in_post(cls):
-            self.parts[f"code:{label}"] = _source_digest(cls)
+            self._put_code(label, _source_digest(cls))
         elif not self._add_home_module(cls):
             return   # library class: object, nn.Module...
         for name, member in sorted(vars(cls).items()):
@@ -237,8 +285,7 @@ class Fingerprint:
                 continue   # code walked above; dunder and enum internals describe the class
             if hasattr(type(member), "__get__"):
                 continue   # a library descriptor (slots, named tuple fields)
-            self.add(f"{label}.{name}", member,
-                     functools.partial(lambda c, n: vars(c).get(n, MISSING), cls, name))
+            self.add(f"{label}.{name}", member, functools.partial(_class_attribute, cls, name))
         for base in cls.__mro__[1:]:
             self.add_class(base, self.code_name(base).replace(":", "."))
 
@@ -276,6 +323,14 @@ class Fingerprint:
     def code_name(self, obj) -> str:
         return obj.__qualname__ if self._in_post(obj) else f"{obj.__module__}:{obj.__qualname__}"
 
+    def _put_code(self, label: str, code: str) -> None:
+        """Two lambdas share a name: number the second (the walk's order is fixed)."""
+        key, n = f"code:{label}", 1
+        while key in self.parts:
+            n += 1
+            key = f"code:{label}#{n}"
+        self.parts[key] = code
+
     def _first_visit(self, obj) -> bool:
         if id(obj) in self._seen_ids:
             return False
@@ -304,6 +359,10 @@ class Fingerprint:
             return False
         self.add_module(module)
         return True
+
+
+def _class_attribute(cls: type, name: str):
+    return vars(cls).get(name, MISSING)
 
 
 def _member_code(member) -> list[tuple[str, object]]:

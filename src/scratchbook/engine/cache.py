@@ -28,6 +28,7 @@ ever unpickled. Writes are atomic; a damaged entry is reported and recomputed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import importlib.metadata
 import inspect
@@ -115,26 +116,25 @@ class Store:
 
 # --------------------------------------------------------------------------- the decorator
 
+@dataclasses.dataclass
 class _Inputs:
-    """One call's key, and what it read, to tell afterwards whether the call changed it."""
+    """One call's key, and what it read: to tell afterwards whether the call changed it."""
+    key: str
+    fingerprint: Fingerprint
+    arguments: dict           # name -> value
+    digests: dict             # name -> digest of the value when the key was made
 
-    def __init__(self, key: str, fingerprint: Fingerprint, arguments: dict):
-        self.key = key
-        self.fingerprint = fingerprint
-        self.arguments = arguments                       # name -> value
-        self.digests = self.argument_digests(fingerprint.code_ref)
 
-    def argument_digests(self, code_ref) -> dict[str, str]:
-        digests = {}
-        for name, value in self.arguments.items():
-            try:
-                digests[name] = digest(canonical_json(value, code_ref))
-            except TypeError as exc:
-                raise ScratchbookError(
-                    f"experiment '{self.fingerprint.owner}': the argument '{name}' cannot be "
-                    f"part of its cache key: {exc}",
-                    hint="pass plain data, dataclasses or file paths") from None
-        return digests
+def _argument_digests(owner: str, arguments: dict, code_ref) -> dict[str, str]:
+    digests = {}
+    for name, value in arguments.items():
+        try:
+            digests[name] = digest(canonical_json(value, code_ref))
+        except TypeError as exc:
+            raise ScratchbookError(f"experiment '{owner}': the argument '{name}' cannot be part "
+                                   f"of its cache key: {exc}",
+                                   hint="pass plain data, dataclasses or file paths") from None
+    return digests
 
 
 class _Tee(io.TextIOBase):
@@ -180,12 +180,13 @@ class Experiment:
         bound.apply_defaults()
         fingerprint = Fingerprint(root, self.fn.__globals__, name)
         fingerprint.add_function(self.fn, name)
-        inputs = _Inputs("", fingerprint, dict(bound.arguments))
+        arguments = dict(bound.arguments)
+        digests = _argument_digests(name, arguments, fingerprint.code_ref)
         reads = [[str(p), file_digest(p) if p.exists() else None] for p in self.reads]
-        material = {"code": fingerprint.parts, "arguments": inputs.digests, "reads": reads,
+        material = {"code": fingerprint.parts, "arguments": digests, "reads": reads,
                     "seed": self.seed, "threads": threads, "versions": _versions()}
-        inputs.key = digest(json.dumps(material, sort_keys=True))
-        return inputs
+        key = digest(json.dumps(material, sort_keys=True))
+        return _Inputs(key, fingerprint, arguments, digests)
 
     def __call__(self, *args, **kwargs):
         session = sessions.current()
@@ -239,7 +240,8 @@ class Experiment:
         changed = [f"the global '{n}' (created)" for n in created]
         changed += [f"the global '{label}'" if "." not in label else f"'{label}'"
                     for label in inputs.fingerprint.changed()]
-        after = inputs.argument_digests(inputs.fingerprint.code_name)
+        after = _argument_digests(self.fn.__name__, inputs.arguments,
+                                  inputs.fingerprint.code_name)
         changed += [f"its argument '{a}'" for a, d in inputs.digests.items() if after[a] != d]
         if changed:
             raise ScratchbookError(

@@ -224,7 +224,16 @@ def test_state_that_cannot_be_keyed_is_named_instead_of_served_stale(project):
     assert "posts/01_keys.py:" in result.stderr
     assert ("experiment 'run' reads 'fixture_draw.rng' (Generator), which cannot be part of "
             "its cache key") in result.stderr
-    assert "hint: pass 'fixture_draw.rng' as an argument" in result.stderr
+    assert "hint: create the random generator inside the experiment from a seed" in result.stderr
+
+
+def run_as_script(project, post: str) -> subprocess.CompletedProcess:
+    """``python posts/NN_x.py`` from the project's root, as an author would run it."""
+    script = subprocess.run([sys.executable, post], cwd=project.root, capture_output=True,
+                            text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(project.root), "CI": "1"})
+    assert script.returncode == 0, script.stderr
+    return script
 
 
 POST = '''
@@ -243,13 +252,31 @@ print("shown", result["v"])
 def test_a_plain_script_run_reuses_what_the_build_cached(project):
     write_post(project, POST)
     assert counts(project.run("build", check=True)) == (1, 0)
-    script = subprocess.run([sys.executable, "posts/01_keys.py"], cwd=project.root,
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "PYTHONPATH": str(project.root), "CI": "1"})
-    assert script.returncode == 0, script.stderr
+    script = run_as_script(project, "posts/01_keys.py")
     assert "shown 18" in script.stdout
     assert "computing" not in script.stderr
     assert len(list((project.root / ".scratchbook/cache").glob("run-*.npz"))) == 1
+
+
+def test_a_dataclass_defined_in_the_post_is_found_again_by_a_plain_script_run(project):
+    write_post(project, '''
+    from dataclasses import dataclass
+
+    @dataclass
+    class Outcome:
+        v: int
+
+    @experiment
+    def run() -> Outcome:
+        return Outcome(18)
+
+    result = {"v": run().v}
+    print("outcome", run())
+    ''')
+    project.run("build", check=True)
+    script = run_as_script(project, "posts/01_keys.py")
+    assert "outcome Outcome(v=18)" in script.stdout
+    assert "computing" not in script.stderr and "damaged" not in script.stderr
 
 
 def test_a_renumbered_post_reuses_its_cached_experiments(project):

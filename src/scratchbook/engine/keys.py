@@ -170,12 +170,16 @@ def _source_digest(obj) -> str:
         return digest(repr(getattr(obj, "__code__", obj)))
 
 
-def _holds_state(value) -> str | None:
-    """What to pass instead of a model or optimizer (stateful library objects)."""
+def _what_to_do(label: str, value) -> str:
+    """The hint for a value read by an experiment that cannot be part of its key."""
+    kind = type(value).__name__
     if hasattr(value, "state_dict") and not isinstance(value, type):
-        return (f"build the {type(value).__name__} inside the experiment, or pass its "
-                "state_dict() as an argument")
-    return None
+        return f"build the {kind} inside the experiment, or pass its state_dict() as an argument"
+    if kind in ("Generator", "RandomState", "Random"):
+        return ("create the random generator inside the experiment from a seed (an argument, "
+                f"or the @experiment seed) instead of reading '{label}'")
+    return (f"pass '{label}' as an argument (plain data, a dataclass or a file path), or build "
+            "it inside the experiment")
 
 
 class Fingerprint:
@@ -214,7 +218,8 @@ class Fingerprint:
             self.add_class(value, label)
         elif callable(value) and hasattr(value, "__wrapped__"):   # @experiment, lru_cache...
             self.add(label, value.__wrapped__)
-        elif callable(value) and not self._defined_here(type(value)) and not _holds_state(value):
+        elif callable(value) and not self._defined_here(type(value)) and \
+                not hasattr(value, "state_dict"):
             pass   # a builtin or library callable: covered by the versions
         else:
             self.add_value(label, value, read)
@@ -223,13 +228,10 @@ class Fingerprint:
         try:
             self.parts[label] = digest(canonical_json(value, self.code_ref))
         except TypeError as exc:
-            hint = _holds_state(value) or (f"pass '{label}' as an argument (plain data, a "
-                                           "dataclass or a file path), or build it inside the "
-                                           "experiment")
             raise ScratchbookError(
                 f"experiment '{self.owner}' reads '{label}' ({type(value).__name__}), which "
                 f"cannot be part of its cache key ({exc}), so a change to it would go "
-                "unnoticed", hint=hint) from None
+                "unnoticed", hint=_what_to_do(label, value)) from None
         if read is not None:
             self._readers[label] = read
 

@@ -64,6 +64,16 @@ def test_a_parameter_or_a_tensor_needing_grad_comes_back_as_a_plain_cpu_tensor(t
     assert torch.equal(loaded, torch.full((2, 2), 2.0))
 
 
+def test_a_state_dict_round_trips_and_loads_into_a_fresh_model(tmp_path):
+    torch.manual_seed(0)
+    trained = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    loaded = stored(tmp_path, trained.state_dict())
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
+    model.load_state_dict(loaded)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
+                                                   trained.state_dict().values()))
+
+
 def test_dicts_with_non_text_keys_round_trip(tmp_path):
     result = {1: "one", 2.5: "float", False: "bool", None: "none", (1, (2, "x")): "tuple",
               "text": {3: [4]}, "__dunder__": 5}

@@ -4,7 +4,9 @@ A cached result equals the fresh one, type for type (a fresh result is passed th
 same encoding, so a build never sees a difference):
 
 * ``None``, ``bool``, ``int``, ``float`` (nan and inf too), ``complex``, ``str``, ``bytes``;
-* lists, tuples (nested), sets and frozensets, dicts with keys of any of these types;
+* lists, tuples (nested), sets and frozensets, dicts with keys of any of these types
+  (subclasses of these, e.g. the ``OrderedDict`` of a ``state_dict()``, come back as the
+  base type);
 * numpy arrays of any dtype but ``object``, numpy scalars (same dtype);
 * torch tensors of every dtype (bfloat16, float16, complex, bool, float8...: stored as their
   raw bytes with the dtype's name). They come back on the CPU, detached, as plain tensors;
@@ -52,23 +54,25 @@ def encode(result, post_module: str = "__main__") -> tuple[dict, list[np.ndarray
             if value.dtype == object:
                 raise TypeError(f"{path} is a numpy object scalar; return numbers or text")
             return {"__scalar__": array(np.asarray(value))}
-        if type(value) is float:
-            return value if np.isfinite(value) else {"__float__": repr(value)}
+        if isinstance(value, (int, str)):   # subclasses come back as plain int and str
+            return int(value) if isinstance(value, int) else str(value)
+        if isinstance(value, float):
+            return float(value) if np.isfinite(value) else {"__float__": repr(value)}
         if type(value) is complex:
             return {"__complex__": [walk(value.real, path), walk(value.imag, path)]}
         if type(value) is bytes:
             return {"__bytes__": array(np.frombuffer(value, dtype=np.uint8).copy())}
-        if type(value) is list:
+        if isinstance(value, list):
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, tuple) and hasattr(type(value), "_fields"):
             return {"__namedtuple__": _class_ref(type(value), path, post_module),
                     "items": [walk(v, f"{path}.{f}") for f, v in zip(value._fields, value)]}
-        if type(value) is tuple:
+        if isinstance(value, tuple):
             return {"__tuple__": [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]}
-        if type(value) in (set, frozenset):
+        if isinstance(value, (set, frozenset)):
             items = sorted((walk(v, f"{path} item") for v in value), key=json.dumps)
-            return {f"__{type(value).__name__}__": items}
-        if type(value) is dict:
+            return {"__frozenset__" if isinstance(value, frozenset) else "__set__": items}
+        if isinstance(value, dict):   # OrderedDict (a state_dict()), defaultdict: as dict
             if all(type(k) is str and not k.startswith("__") for k in value):
                 return {k: walk(v, f"{path}[{k!r}]") for k, v in value.items()}
             return {"__dict__": [[walk(k, f"{path} key"), walk(v, f"{path}[{k!r}]")]

@@ -30,6 +30,7 @@ import inspect
 import json
 import os
 import re
+import secrets
 import sys
 import textwrap
 import types
@@ -165,9 +166,9 @@ def _source_digest(obj) -> str:
     try:
         return digest(ast.dump(ast.parse(textwrap.dedent(inspect.getsource(obj)))))
     except (OSError, TypeError, SyntaxError):
-        # No source to read: key the compiled code, which never matches another process
-        # (recomputing is the safe side).
-        return digest(repr(getattr(obj, "__code__", obj)))
+        # No source to read (code typed into a console): a key no other run shares, so the
+        # experiment recomputes rather than risk a stale hit.
+        return secrets.token_hex(32)
 
 
 def _what_to_do(label: str, value) -> str:

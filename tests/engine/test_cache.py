@@ -107,11 +107,11 @@ def test_results_round_trip_without_pickle(tmp_path):
     store = Store(tmp_path)
     tree, arrays = encode(result)
     store.save("r", "k" * 64, tree, arrays)
-    loaded = store.load("r", "k" * 64)
+    loaded, printed = store.load("r", "k" * 64)
     assert loaded["t"] == (1, "x") and loaded["a"] == 1 and np.isnan(loaded["b"][1])
     assert np.array_equal(loaded["arr"], result["arr"])
     assert torch.equal(loaded["tensor"], result["tensor"]) and loaded["__odd__"] is None
-    assert roundtrip(result)["t"] == (1, "x")
+    assert roundtrip(result)["t"] == (1, "x") and printed == ""
 
 
 def test_non_plain_result_is_refused_with_a_clear_error(project):

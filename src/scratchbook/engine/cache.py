@@ -1,25 +1,35 @@
 """Memoize expensive work on disk: the ``@experiment`` decorator.
 
-The key of a result covers everything that could change it:
+The key of a result covers everything that could change it (see :mod:`.keys`):
 
-* the function's code (as a syntax tree, so comment edits do not invalidate), the code of
-  the project's functions and modules it reaches (transitively), and the values of the
-  post-level globals it reads;
+* the function's code and everything it reaches: functions and classes of the post (by
+  syntax tree, so comment edits do not count), with their methods, properties and base
+  classes, closures and default arguments; the project modules reached (by file, and the
+  project modules they import); the values of the globals that reached code reads, in the
+  post or in a project module (a module attribute a cell assigned counts);
 * its arguments (files passed as ``Path`` count by content), files named in ``reads=``;
 * the seed, the thread count, and the versions of Python, numpy and torch.
 
-Results are plain data (dicts, lists, tuples, numbers, strings, numpy arrays, torch
-tensors) and are stored as ``.npz`` files loaded with ``allow_pickle=False``: nothing in
-the cache is ever unpickled. Writes are atomic; a damaged entry is reported and recomputed.
+Nothing in the key names the post's file, so a build, a plain ``python posts/NN_x.py``
+and a renumbered post share entries. State the key cannot see (an object with no plain-data
+form) is an error naming it, never a stale hit.
+
+Cached and fresh runs give the same post: what the experiment printed is stored with its
+result and printed again on a hit, so the cell's output is the same warm or cold. An
+experiment must act only through its return value: one that changes a global it reads
+(post-level or a module's), a closure variable or one of its arguments, or creates a post
+global, fails the build naming it (a hit would skip that change).
+
+Results are plain data (see :mod:`.results`: int-keyed dicts, dataclasses, every tensor
+dtype...) stored as ``.npz`` files loaded with ``allow_pickle=False``: nothing in the cache is
+ever unpickled. Writes are atomic; a damaged entry is reported and recomputed.
 """
 
 from __future__ import annotations
 
-import ast
+import contextlib
 import dataclasses
-import enum
 import functools
-import hashlib
 import importlib.metadata
 import inspect
 import io
@@ -27,9 +37,7 @@ import json
 import os
 import platform
 import sys
-import textwrap
 import time
-import types
 import zipfile
 import zlib
 from pathlib import Path
@@ -39,202 +47,12 @@ import numpy as np
 from . import profile, session as sessions
 from .atomic import write_atomic
 from .errors import ScratchbookError
+from .keys import Fingerprint, canonical_json, digest, file_digest
 from .project import find_project
+from .results import decode, encode, refused_annotation, roundtrip  # noqa: F401 (re-exported)
 from .seeding import isolated_rng
 
-FORMAT_VERSION = 1
-
-
-# --------------------------------------------------------------------------- fingerprints
-
-def _digest(data: bytes | str) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
-
-
-@functools.lru_cache(maxsize=512)
-def _file_digest(path: str, mtime_ns: int, size: int) -> str:
-    return _digest(Path(path).read_bytes())
-
-
-def file_digest(path: Path) -> str:
-    stat = path.stat()
-    return _file_digest(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=512)
-def _code_digest(path: str, mtime_ns: int, size: int) -> str:
-    """Digest of a Python file's syntax tree: comments and layout do not count."""
-    source = Path(path).read_text(encoding="utf-8")
-    try:
-        return _digest(ast.dump(ast.parse(source)))
-    except SyntaxError:
-        return _digest(source)
-
-
-def code_digest(path: Path) -> str:
-    stat = path.stat()
-    return _code_digest(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-def _is_project_file(filename: str | None, root: Path) -> bool:
-    if not filename:
-        return False
-    path = Path(filename).resolve()
-    if "site-packages" in path.parts or ".venv" in path.parts:
-        return False
-    return path.is_relative_to(root)
-
-
-def _module_file(module: types.ModuleType) -> str | None:
-    return getattr(module, "__file__", None)
-
-
-def _imported_modules(module: types.ModuleType) -> list[types.ModuleType]:
-    """The modules a module's import statements name, as far as they are loaded."""
-    path = _module_file(module)
-    try:
-        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, TypeError):
-        return []
-    package = module.__name__ if hasattr(module, "__path__") else module.__name__.rpartition(".")[0]
-    found = []
-    for node in ast.walk(tree):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".")
-                parent = ".".join(parts[:len(parts) - node.level + 1])
-                base = f"{parent}.{base}" if base else parent
-            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
-        for name in names:
-            if name in sys.modules:
-                found.append(sys.modules[name])
-    return found
-
-
-class Fingerprint:
-    """Collects the code and values that one experiment depends on."""
-
-    def __init__(self, root: Path, post_file: str | None):
-        self.root = root
-        self.post_file = post_file
-        self.parts: dict[str, str] = {}
-        self._seen_modules: set[str] = set()
-        self._seen_objects: set[int] = set()
-
-    def add_function(self, fn, label: str) -> None:
-        if id(fn) in self._seen_objects:
-            return
-        self._seen_objects.add(id(fn))
-        try:
-            source = textwrap.dedent(inspect.getsource(fn))
-            self.parts[f"code:{label}"] = _digest(ast.dump(ast.parse(source)))
-        except (OSError, TypeError, SyntaxError):
-            self.parts[f"code:{label}"] = _digest(repr(getattr(fn, "__code__", fn)))
-        code = getattr(fn, "__code__", None)
-        if code is None:
-            return
-        for name in sorted(_global_names(code)):
-            if name in fn.__globals__:
-                self.add_global(name, fn.__globals__[name], fn)
-
-    def add_global(self, name: str, value, owner) -> None:
-        if isinstance(value, types.ModuleType):
-            self.add_module(value)
-            return
-        module_name = getattr(value, "__module__", None)
-        module = sys.modules.get(module_name) if isinstance(module_name, str) else None
-        defined_in = _module_file(module) if module is not None else None
-        if inspect.isfunction(value) or inspect.isclass(value):
-            if defined_in and self.post_file and Path(defined_in).resolve() == Path(self.post_file).resolve():
-                self.add_function(value, f"{self.post_file}:{name}")
-                return
-            if module is not None and _is_project_file(defined_in, self.root):
-                self.add_module(module)
-            return
-        if isinstance(value, functools.partial):
-            self.add_global(name, value.func, owner)
-            return
-        if isinstance(value, Experiment):
-            self.add_function(value.fn, f"{name}")
-            return
-        if callable(value):
-            # A wrapped project function (lru_cache, partial...) counts by its module;
-            # a builtin or library callable is covered by the versions.
-            if module is not None and _is_project_file(defined_in, self.root):
-                self.add_module(module)
-            return
-        try:
-            self.parts[f"value:{name}"] = _digest(canonical_json(value))
-        except TypeError as exc:
-            where = getattr(owner, "__qualname__", "an experiment")
-            raise ScratchbookError(
-                f"experiment '{where}' reads the global '{name}' ({type(value).__name__}), "
-                f"which cannot be part of its cache key: {exc}",
-                hint=f"pass '{name}' as an argument, or make it plain data") from None
-
-    def add_module(self, module: types.ModuleType) -> None:
-        filename = _module_file(module)
-        if module.__name__ in self._seen_modules or not _is_project_file(filename, self.root):
-            return
-        self._seen_modules.add(module.__name__)
-        self.parts[f"module:{module.__name__}"] = code_digest(Path(filename))
-        for imported in _imported_modules(module):
-            self.add_module(imported)
-
-
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _global_names(const)
-    return names
-
-
-def canonical_json(value) -> str:
-    """A stable text for plain values; raises TypeError for anything else."""
-    return json.dumps(_canonical(value), sort_keys=True, separators=(",", ":"))
-
-
-def _canonical(value):
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return {"float": value.hex()}
-    if isinstance(value, (list, tuple)):
-        return {type(value).__name__: [_canonical(v) for v in value]}
-    if isinstance(value, dict):
-        return {"dict": sorted([[_canonical(k), _canonical(v)] for k, v in value.items()],
-                               key=json.dumps)}
-    if isinstance(value, enum.Enum):
-        return {"enum": f"{type(value).__qualname__}.{value.name}"}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"dataclass": type(value).__qualname__, "fields": fields}
-    if isinstance(value, os.PathLike):
-        path = Path(value)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file())
-            return {"dir": path.name,
-                    "files": [[str(p.relative_to(path)), file_digest(p)] for p in files]}
-        if path.is_file():
-            return {"file": path.name, "sha256": file_digest(path)}
-        return {"missing-file": str(path)}
-    if isinstance(value, np.generic):
-        return _canonical(value.item())
-    if isinstance(value, np.ndarray):
-        return {"ndarray": str(value.dtype), "shape": list(value.shape),
-                "sha256": _digest(np.ascontiguousarray(value).tobytes())}
-    if type(value).__module__ == "torch" and type(value).__name__ == "Tensor":
-        array = value.detach().cpu().contiguous()
-        return {"tensor": str(array.dtype), "shape": list(array.shape),
-                "sha256": _digest(array.numpy().tobytes())}
-    raise TypeError(f"values of type {type(value).__name__} are not plain data")
+FORMAT_VERSION = 2
 
 
 def _versions() -> dict:
@@ -253,72 +71,8 @@ class CorruptEntry(Exception):
     pass
 
 
-def encode(result) -> tuple[dict, list[np.ndarray]]:
-    """Split a plain-data result into a JSON tree and a list of arrays."""
-    arrays: list[np.ndarray] = []
-
-    def walk(value, path):
-        if value is None or isinstance(value, (bool, int, str)):
-            return value
-        if isinstance(value, float):
-            return value if np.isfinite(value) else {"__float__": repr(value)}
-        if isinstance(value, np.generic):
-            return walk(value.item(), path)
-        if isinstance(value, list):
-            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
-        if isinstance(value, tuple):
-            return {"__tuple__": [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]}
-        if isinstance(value, dict):
-            bad = [k for k in value if not isinstance(k, str)]
-            if bad:
-                raise TypeError(f"{path} has a non-text key {bad[0]!r}; use text keys")
-            if any(k.startswith("__") and k.endswith("__") for k in value):
-                return {"__dict__": [[k, walk(v, f"{path}[{k!r}]")] for k, v in value.items()]}
-            return {k: walk(v, f"{path}[{k!r}]") for k, v in value.items()}
-        if isinstance(value, np.ndarray):
-            if value.dtype == object:
-                raise TypeError(f"{path} is an object array; use numbers or text")
-            arrays.append(np.ascontiguousarray(value))
-            return {"__array__": len(arrays) - 1}
-        if type(value).__module__ == "torch" and type(value).__name__ in ("Tensor", "Parameter"):
-            arrays.append(value.detach().cpu().contiguous().numpy().copy())
-            return {"__tensor__": len(arrays) - 1}
-        raise TypeError(f"{path} is a {type(value).__name__}; an experiment must return "
-                        "plain data (dicts, lists, numbers, text, arrays, tensors)")
-
-    return walk(result, "result"), arrays
-
-
-def decode(tree, arrays: list[np.ndarray]):
-    def walk(value):
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, dict):
-            if "__float__" in value:
-                return float(value["__float__"])
-            if "__tuple__" in value:
-                return tuple(walk(v) for v in value["__tuple__"])
-            if "__dict__" in value:
-                return {k: walk(v) for k, v in value["__dict__"]}
-            if "__array__" in value:
-                return arrays[value["__array__"]].copy()
-            if "__tensor__" in value:
-                import torch
-                return torch.from_numpy(arrays[value["__tensor__"]].copy())
-            return {k: walk(v) for k, v in value.items()}
-        return value
-
-    return walk(tree)
-
-
-def roundtrip(result):
-    """What a later cached load returns: used for fresh results too, so both agree."""
-    tree, arrays = encode(result)
-    return decode(json.loads(json.dumps(tree)), arrays)
-
-
 class Store:
-    """A folder of ``<name>-<key>.npz`` entries."""
+    """A folder of ``<name>-<key>.npz`` entries: the result and what the experiment printed."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -326,8 +80,8 @@ class Store:
     def path(self, name: str, key: str) -> Path:
         return self.folder / f"{name}-{key[:24]}.npz"
 
-    def load(self, name: str, key: str):
-        """The stored result, None when absent; CorruptEntry when unreadable."""
+    def load(self, name: str, key: str, post_module: str = "__main__"):
+        """``(result, printed)``, None when absent; CorruptEntry when unreadable."""
         path = self.path(name, key)
         if not path.exists():
             return None
@@ -337,16 +91,17 @@ class Store:
                 if meta.get("key") != key:
                     raise CorruptEntry("its key does not match its name")
                 arrays = [data[f"a{i}"] for i in range(meta["arrays"])]
-            return decode(meta["tree"], arrays)
+            return decode(meta["tree"], arrays, post_module), meta["printed"]
         except CorruptEntry:
             raise
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
-                json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile,
+                zlib.error, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CorruptEntry(f"{type(exc).__name__}: {exc}") from None
 
-    def save(self, name: str, key: str, tree: dict, arrays: list[np.ndarray]) -> Path:
+    def save(self, name: str, key: str, tree, arrays: list[np.ndarray], printed: str = "") -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
-        meta = json.dumps({"key": key, "tree": tree, "arrays": len(arrays)}).encode("utf-8")
+        meta = json.dumps({"key": key, "tree": tree, "arrays": len(arrays),
+                           "printed": printed}).encode("utf-8")
         payload = {"meta": np.frombuffer(meta, dtype=np.uint8)}
         payload.update({f"a{i}": a for i, a in enumerate(arrays)})
         buffer = io.BytesIO()
@@ -361,6 +116,46 @@ class Store:
 
 # --------------------------------------------------------------------------- the decorator
 
+@dataclasses.dataclass
+class _Inputs:
+    """One call's key, and what it read: to tell afterwards whether the call changed it."""
+    key: str
+    fingerprint: Fingerprint
+    arguments: dict           # name -> value
+    digests: dict             # name -> digest of the value when the key was made
+
+
+def _argument_digests(owner: str, arguments: dict, code_ref) -> dict[str, str]:
+    digests = {}
+    for name, value in arguments.items():
+        try:
+            digests[name] = digest(canonical_json(value, code_ref))
+        except TypeError as exc:
+            raise ScratchbookError(f"experiment '{owner}': the argument '{name}' cannot be part "
+                                   f"of its cache key: {exc}",
+                                   hint="pass plain data, dataclasses or file paths") from None
+    return digests
+
+
+class _Tee(io.TextIOBase):
+    """Writes through to ``target`` and keeps a copy."""
+
+    def __init__(self, target):
+        self.target = target
+        self.copy = io.StringIO()
+
+    @property
+    def encoding(self):
+        return getattr(self.target, "encoding", "utf-8")
+
+    def write(self, text: str) -> int:
+        self.copy.write(text)
+        return self.target.write(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+
 class Experiment:
     """A function whose result is memoized on disk (see the module docstring)."""
 
@@ -374,58 +169,88 @@ class Experiment:
         return f"<experiment {self.fn.__qualname__}>"
 
     def key(self, args: tuple, kwargs: dict, root: Path, threads: int) -> str:
-        signature = inspect.signature(self.fn)
+        return self._inputs(args, kwargs, root, threads).key
+
+    def _inputs(self, args: tuple, kwargs: dict, root: Path, threads: int) -> _Inputs:
+        name = self.fn.__qualname__
         try:
-            bound = signature.bind(*args, **kwargs)
+            bound = inspect.signature(self.fn).bind(*args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{self.fn.__qualname__}(): {exc}") from None
+            raise TypeError(f"{name}(): {exc}") from None
         bound.apply_defaults()
-        fingerprint = Fingerprint(root, inspect.getsourcefile(self.fn))
-        fingerprint.add_function(self.fn, self.fn.__qualname__)
-        try:
-            arguments = canonical_json(dict(bound.arguments))
-        except TypeError as exc:
-            raise ScratchbookError(f"experiment '{self.fn.__qualname__}': an argument cannot be "
-                                   f"part of its cache key: {exc}",
-                                   hint="pass plain data, dataclasses or file paths") from None
+        fingerprint = Fingerprint(root, self.fn.__globals__, name)
+        fingerprint.add_function(self.fn, name)
+        arguments = dict(bound.arguments)
+        digests = _argument_digests(name, arguments, fingerprint.code_ref)
         reads = [[str(p), file_digest(p) if p.exists() else None] for p in self.reads]
-        material = {"code": fingerprint.parts, "arguments": arguments, "reads": reads,
+        material = {"code": fingerprint.parts, "arguments": digests, "reads": reads,
                     "seed": self.seed, "threads": threads, "versions": _versions(),
                     "profile": profile.fingerprint()}
         _note_inputs(self.fn.__name__, material)
-        return _digest(json.dumps(material, sort_keys=True))
+        key = digest(json.dumps(material, sort_keys=True))
+        return _Inputs(key, fingerprint, arguments, digests)
 
     def __call__(self, *args, **kwargs):
         session = sessions.current()
         root = session.root or _default_root()
         store = Store(session.cache_dir or _default_cache(root))
         name = self.fn.__name__
-        key = self.key(args, kwargs, root, session.threads)
+        refused = refused_annotation(self.fn)
+        if refused:
+            raise ScratchbookError(f"experiment '{name}' is declared to return {refused}",
+                                   hint="change what it returns (and its annotation); "
+                                        "nothing was run")
+        inputs = self._inputs(args, kwargs, root, session.threads)
         if not session.refresh:
             try:
-                hit = store.load(name, key)
+                hit = store.load(name, inputs.key, self.fn.__module__)
             except CorruptEntry as exc:
                 session.corrupted.append(name)
-                session.say(f"  cache entry {store.path(name, key).name} for '{name}' is "
+                session.say(f"  cache entry {store.path(name, inputs.key).name} for '{name}' is "
                             f"damaged ({exc}); recomputing")
-                store.discard(name, key)
+                store.discard(name, inputs.key)
                 hit = None
             if hit is not None:
+                result, printed = hit
+                sys.stdout.write(printed)   # what the experiment printed when it ran
                 session.cached.append(name)
-                return hit
+                return result
         session.say(f"  experiment {name}: computing")
         started = time.perf_counter()
-        with isolated_rng(self.seed):
+        names_before = set(self.fn.__globals__)
+        tee = _Tee(sys.stdout)
+        with isolated_rng(self.seed), contextlib.redirect_stdout(tee):
             result = self.fn(*args, **kwargs)
+        seconds = time.perf_counter() - started
+        self._refuse_side_effects(inputs, names_before)
         try:
-            tree, arrays = encode(result)
+            tree, arrays = encode(result, self.fn.__module__)
         except TypeError as exc:
-            raise ScratchbookError(f"experiment '{name}' returned something that cannot be "
-                                   f"cached: {exc}") from None
-        store.save(name, key, json.loads(json.dumps(tree)), arrays)
+            raise ScratchbookError(
+                f"experiment '{name}' returned something that cannot be cached: {exc}",
+                hint=f"its {seconds:.1f} s of work was not stored; change what it returns "
+                     "and build again") from None
+        tree = json.loads(json.dumps(tree))
+        store.save(name, inputs.key, tree, arrays, tee.copy.getvalue())
         session.computed.append(name)
-        session.say(f"  experiment {name}: done in {time.perf_counter() - started:.1f} s")
-        return decode(json.loads(json.dumps(tree)), arrays)
+        session.say(f"  experiment {name}: done in {seconds:.1f} s")
+        return decode(tree, arrays, self.fn.__module__)
+
+    def _refuse_side_effects(self, inputs: _Inputs, names_before: set) -> None:
+        """A hit skips the call, so a change the call made outside its result would be lost."""
+        created = sorted(set(self.fn.__globals__) - names_before)
+        changed = [f"the global '{n}' (created)" for n in created]
+        changed += [f"the global '{label}'" if "." not in label else f"'{label}'"
+                    for label in inputs.fingerprint.changed()]
+        after = _argument_digests(self.fn.__name__, inputs.arguments,
+                                  inputs.fingerprint.code_name)
+        changed += [f"its argument '{a}'" for a, d in inputs.digests.items() if after[a] != d]
+        if changed:
+            raise ScratchbookError(
+                f"experiment '{self.fn.__name__}' changed {', '.join(changed)} while it ran; "
+                "a cached run skips the call, so warm and cold builds would differ",
+                hint="return what it computes instead (and assign it after the call); "
+                     "nothing was stored")
 
 
 def _note_inputs(name: str, material: dict) -> None:
@@ -433,7 +258,7 @@ def _note_inputs(name: str, material: dict) -> None:
     that changed since the ledger was committed (code, module, global, argument, file...)."""
     parts = {label: digest[:12] for label, digest in material["code"].items()}
     parts.update({f"file:{path}": str(digest)[:12] for path, digest in material["reads"]})
-    parts.update({part: _digest(json.dumps(value, sort_keys=True))[:12]
+    parts.update({part: digest(json.dumps(value, sort_keys=True))[:12]
                   for part, value in material.items() if part not in ("code", "reads")})
     inputs, label, n = sessions.current().inputs, name, 1
     while label in inputs and inputs[label] != parts:

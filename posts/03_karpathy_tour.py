@@ -408,7 +408,7 @@ ax.set_xlabel("training step")
 ax.set_ylabel("loss (nats per character)")
 ax.legend(frameon=False)
 
-prompt_rows = [[f"`{p or '(empty)'}`"] + [", ".join(runs[m]["prompted"][p]) for m in runs]
+prompt_rows = [[p or "(empty)"] + [", ".join(runs[m]["prompted"][p]) for m in runs]
                for p in sampling.NAME_PROMPTS]
 
 
@@ -437,7 +437,7 @@ baseline_train_rows = [[field, str(value)] for field, value in asdict(transforme
 # model, so each column starts from the same random numbers and the differences between
 # columns come from the models alone:
 #
-# {{ table(prompt_rows, headers=["prompt", "bigram", "MLP", "transformer"], key="prompts") }}
+# {{ table(prompt_rows, headers=["prompt", "bigram", "MLP", "transformer"], formats={"prompt": "code"}, key="prompts") }}
 #
 # ## The baseline for Parts 4 to 7
 #

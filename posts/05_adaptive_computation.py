@@ -96,15 +96,15 @@ for name, spec in algorithmic.TASKS.items():
     examples[name] = e
     lo, hi = spec.lengths
     llo, lhi = spec.long_lengths
-    task_rows.append([name, DESCRIPTIONS[name].replace("|", "\\|"),
-                      f"`{e.text}` → `{e.targets.replace(' ', '·')}`".replace("|", "\\|"),
+    task_rows.append([name, DESCRIPTIONS[name],
+                      f"{e.text} → {e.targets.replace(' ', '·')}",
                       lo, hi, llo, lhi, spec.difficulty_name])
 suite_sha = algorithmic.suite_checksum()[:16]
 generator_version = algorithmic.GENERATOR_VERSION
 add_e = examples["addition"]
 
 # %% [markdown]
-# {{ table(task_rows, headers=["task", "what it is", "example (· = no answer)", "shortest", "longest", "held out from", "held out to", "difficulty"], key="tasks") }}
+# {{ table(task_rows, headers=["task", "what it is", "example (· = no answer)", "shortest", "longest", "held out from", "held out to", "difficulty"], formats={"example (· = no answer)": "code"}, key="tasks") }}
 #
 # Lengths are in characters, except for addition, where they count columns. The longer
 # lengths never appear in training; they test whether whatever the model learned carries

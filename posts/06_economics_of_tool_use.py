@@ -478,8 +478,8 @@ call_words = ("What does wither is the other branch: the forced-call accuracy dr
 
 # %% tags=["hide-input"]
 fixed = main["fixed_prompts"][REF]
-fixed_rows = [[f"`{p['question']}`", p["kind"], p["seen"], p["decision"],
-               "`" + p["transcript"].replace("|", "\\|") + "`", "yes" if p["correct"] else "no"] for p in fixed]
+fixed_rows = [[p["question"], p["kind"], p["seen"], p["decision"],
+               p["transcript"], "yes" if p["correct"] else "no"] for p in fixed]
 decisions_export = {
     "description": "Part 6: the learned tool decisions (prob labels) for the fixed query set at every price, and the cost sweep per labelling scheme",
     "prices": costs,
@@ -494,7 +494,7 @@ decisions_export = {
 # The same ten queries in every run of this post (two of each kind), as the harness ran
 # them at a price of {{ num(ref_cost, ".1f") }}:
 #
-# {{ table(fixed_rows, headers=["query", "kind", "times mentioned", "decision", "transcript", "right"], key="fixed_queries") }}
+# {{ table(fixed_rows, headers=["query", "kind", "times mentioned", "decision", "transcript", "right"], formats={"query": "code", "transcript": "code"}, key="fixed_queries") }}
 #
 # The decisions for these queries at every price, and the whole cost sweep, are exported as
 # [JSON]({{ data_file(decisions_export, "tool-decisions") }}) for an interactive tool-decision

@@ -93,7 +93,7 @@ PRIMITIVE_GROUPS = {
 primitive_names = [p.name for p in dsl.PRIMITIVES]
 assert sorted(sum(PRIMITIVE_GROUPS.values(), [])) == sorted(primitive_names)
 n_primitives = len(primitive_names)
-primitive_rows = [[group, ", ".join(f"`{n}`" for n in names)] for group, names in PRIMITIVE_GROUPS.items()]
+primitive_rows = [[group, ", ".join(names)] for group, names in PRIMITIVE_GROUPS.items()]
 
 
 def type_text(t) -> str:
@@ -114,7 +114,7 @@ for task in suite.tasks:
     families.setdefault(task.family, []).append(task)
 n_families = len(families)
 family_rows = [[family, sum(t.split == "train" for t in members), sum(t.split == "test" for t in members),
-                ", ".join(f"`{t.name}`" + ("*" if t.split == "test" else "") for t in members)]
+                ", ".join(t.name + ("*" if t.split == "test" else "") for t in members)]
                for family, members in families.items()]
 
 
@@ -134,7 +134,7 @@ example_rows = []
 for name in EXAMPLE_TASKS:
     task = suite.task(name)
     for xs, out in task.examples[2:4]:
-        example_rows.append([f"`{name}`", f"`{show_value(xs)}`", f"`{show_value(out)}`"])
+        example_rows.append([name, show_value(xs), show_value(out)])
 
 # %% [markdown]
 # Programs are written in a typed Lisp over three types, `int`, `bool` and `list` (a list
@@ -145,7 +145,7 @@ for name in EXAMPLE_TASKS:
 # a right fold, comes in {{ fold_types | length }} versions,
 # {% for t in fold_types %}`{{ t }}`{{ " and " if not loop.last else "" }}{% endfor %}.
 #
-# {{ table(primitive_rows, headers=["kind", "primitives"], key="primitives") }}
+# {{ table(primitive_rows, headers=["kind", "primitives"], formats={"primitives": "code"}, key="primitives") }}
 #
 # A task program is a function of one list, `xs`. Functions passed to `map` and `fold` are
 # written as lambdas, `(λ (x acc) ...)`, and a lambda cannot see `xs`. So "keep the primes"
@@ -166,14 +166,14 @@ for name in EXAMPLE_TASKS:
 # solutions, so a solved test task measures what the library and the guide carry over to a
 # relative they have not seen.
 #
-# {{ table(family_rows, headers=["family", "train", "test", "tasks"], key="families") }}
+# {{ table(family_rows, headers=["family", "train", "test", "tasks"], formats={"tasks": "code"}, key="families") }}
 #
 # Every task has {{ n_search }} examples for the search and {{ n_heldout }} held-out ones: a
 # program that fits the first {{ n_search }} counts as a solution only if it also gets the
 # other {{ n_heldout }} right. Inputs are lists of {{ list_lengths }} integers from
 # {{ value_range }}. A few tasks, two examples each:
 #
-# {{ table(example_rows, headers=["task", "input", "output"], key="examples") }}
+# {{ table(example_rows, headers=["task", "input", "output"], formats={"task": "code", "input": "code", "output": "code"}, key="examples") }}
 #
 # All tasks share the same {{ n_search }} search inputs. That is what makes a search on one
 # CPU affordable: a single enumeration of programs checks each new program against every
@@ -437,7 +437,7 @@ library_rows = []
 for c in cycles:
     for text in c["new_functions"]:
         name, body = split_definition(text)
-        library_rows.append([name, c["cycle"], f"`{body}`", reading(text)])
+        library_rows.append([name, c["cycle"], body, reading(text)])
 n_learned = len(full["library"])
 n_higher_order = sum(1 for text in full["library"] if "(λ (" in split_definition(text)[1][3:])
 n_built_on_learned = sum(1 for text in full["library"]
@@ -449,7 +449,7 @@ n_read = sum(1 for text in full["library"] if reading(text))
 shows_layers = {"count the elements equal to n", "does l contain n?"} <= glossed
 FILTER = "(λ (l p) (fold l empty (λ (x acc) (if (p x) (cons x acc) acc))))"
 filter_name = next((split_definition(t)[0] for t in full["library"] if split_definition(t)[1] == FILTER), None)
-first_is_filter = bool(library_rows) and library_rows[0][2] == f"`{FILTER}`"
+first_is_filter = bool(library_rows) and library_rows[0][2] == FILTER
 
 
 def calls(text: str) -> set:
@@ -471,7 +471,7 @@ TRACKED = CONFIG.tracked_tasks[0]  # keep-primes
 before = cycles[0]["tracked_found"][TRACKED]
 after = cycles[0]["tracked"][TRACKED]
 SHOWCASE = ["keep-even", "keep-odd", "count-primes", "mult-4", "take-2", "reverse"]
-showcase_rows = [[f"`{t}`", f"`{full['solutions'][t]}`"] for t in SHOWCASE if t in full["solutions"]]
+showcase_rows = [[t, full['solutions'][t]] for t in SHOWCASE if t in full["solutions"]]
 # keep-odd through "does [x mod 2] contain 1?": the one-element list is there only to reuse
 # the learned "contains" and "modulo" functions
 odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (cons x empty)) 1)))"
@@ -481,7 +481,7 @@ odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (con
 # on the right are mine; each was checked against a one-line Python version of it on sample
 # arguments ({{ n_read }} of {{ n_learned }} have one).
 #
-# {{ table(library_rows, headers=["name", "learned in cycle", "definition", "what it does"], key="library") }}
+# {{ table(library_rows, headers=["name", "learned in cycle", "definition", "what it does"], formats={"definition": "code"}, key="library") }}
 #
 # {% if first_is_filter %}The first function learned is a filter, with the predicate as an
 # argument. Among the first wake's solutions were {{ listing(first_filtered) }}, and nothing
@@ -513,7 +513,7 @@ odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (con
 # "modulo" were in the library. The search keeps the first program that works, and under
 # the grammars it searched with, this one came before `(eq? 1 (mod x f10))`{% endif %}:
 #
-# {{ table(showcase_rows, headers=["task", "final solution (full loop)"], key="showcase") }}
+# {{ table(showcase_rows, headers=["task", "final solution (full loop)"], formats={0: "code", 1: "code"}, key="showcase") }}
 #
 # The rule that decides what enters the library is a description length. A candidate
 # function is kept when it lowers
@@ -698,9 +698,9 @@ hand_written_ok = all(run_program(text, {}, xs) == expected(task, xs)
                       for task, text in HAND_WRITTEN.items() for xs in fresh_inputs)
 n_final_solved = len(full["solutions"])
 n_right = n_final_solved - len(wrong)
-wrong_rows = [[f"`{task}`", f"`{full['solutions'][task]}`", len(misses), f"`{show_value(tuple(misses[0]))}`",
-               f"`{show_value(run_program(full['solutions'][task], full_library, misses[0]))}`",
-               f"`{show_value(expected(task, misses[0]))}`"] for task, misses in wrong.items()]
+wrong_rows = [[task, full['solutions'][task], len(misses), show_value(tuple(misses[0])),
+               show_value(run_program(full['solutions'][task], full_library, misses[0])),
+               show_value(expected(task, misses[0]))] for task, misses in wrong.items()]
 remove_zero = full["solutions"].get("remove-0")
 
 
@@ -765,7 +765,7 @@ for task in wrong:
 # every list{% if wrong %}, and {{ wrong | length }} do not{% endif %}.
 # {% if wrong %}
 #
-# {{ table(wrong_rows, headers=["task", "solution", "wrong on (of " ~ N_FRESH ~ " lists)", "first failing input", "gives", "should give"], key="wrong_solutions") }}
+# {{ table(wrong_rows, headers=["task", "solution", "wrong on (of " ~ N_FRESH ~ " lists)", "first failing input", "gives", "should give"], formats={0: "code", 1: "code", 3: "code", 4: "code", 5: "code"}, key="wrong_solutions") }}
 #
 # {% if all_fold_from_constant %}Each of them starts its fold from a constant instead of
 # from the list's first element. That is right whenever some element is at least as

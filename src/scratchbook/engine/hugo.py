@@ -9,7 +9,9 @@ shortcodes. So:
   HTML ``<pre><code>`` block with every ``{`` as ``&#123;`` (Hugo needs
   ``markup.goldmark.renderer.unsafe = true``, which the README's configuration sets);
 * inline text (table cells, captions) has its markdown punctuation backslash-escaped, which
-  also breaks up ``{{<``, and Hugo's typographer is kept off ``"``, ``'``, ``--`` and ``...``.
+  also breaks up ``{{<``, and Hugo's typographer is kept off ``"``, ``'``, ``--`` and ``...``;
+  never in a way that writes a math delimiter (``\(``, ``\[``) that the passthrough
+  extension would take for math.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import re
 
 SHORTCODE_OPEN = re.compile(r"\{\{[<%]")
 BACKTICKS = re.compile(r"`+")
-ALWAYS_ESCAPED = set("\\`*_{}[]<>()#+!|~&$\"'")
+# Parentheses stay as they are and brackets become entities: a backslash before them would
+# write "\\(" or "\\[", the inline and display math delimiters of Hugo's passthrough.
+ALWAYS_ESCAPED = set("\\`*_{}<>#+!|~&$\"'")
+AS_ENTITIES = {"[": "&#91;", "]": "&#93;"}
 # Markdown still reads the text inside inline HTML, so its punctuation becomes entities.
 ENTITIES = {ord(c): f"&#{ord(c)};" for c in "{}|`*_\\[]~$!#\"'"}
 RUNS = re.compile(r"-{2,}|\.{3,}")
@@ -50,6 +55,6 @@ def inline_text(text: str) -> str:
     text = " ".join(str(text).splitlines())
     out = []
     for index, char in enumerate(text):
-        out.append("\\" + char if char in ALWAYS_ESCAPED else char)
+        out.append("\\" + char if char in ALWAYS_ESCAPED else AS_ENTITIES.get(char, char))
     escaped = "".join(out)
     return RUNS.sub(lambda m: "".join("\\" + c for c in m.group()), escaped)

@@ -155,3 +155,48 @@ def test_new_scaffolds_a_post_that_builds(project):
     project.run("build", "02_mixture_of_experts", check=True)
     page = project.read("hugo_content/blog/neural-nets-mixture-of-experts.md")
     assert "weight: 20" in page and "the mean is 28.50" in page.lower()
+
+
+def test_a_post_sees_its_own_path_as_its_command_line(project):
+    project.post("01_argv", '''
+        # ---
+        # title: "Argv"
+        # weight: 10
+        # ---
+
+        # %% [markdown]
+        # Arguments: {{ args }}.
+
+        # %%
+        import sys
+        args = " ".join(sys.argv)
+        ''')
+    project.run("build", check=True)
+    assert "Arguments: posts/01_argv.py." in project.read("hugo_content/blog/argv.md")
+
+
+def test_remove_cell_removes_prose_and_raw_cells_too(project):
+    project.post("01_removed", '''
+        # ---
+        # title: "Removed"
+        # weight: 10
+        # ---
+
+        # %% [markdown]
+        # Kept.
+
+        # %% [markdown] tags=["remove-cell"]
+        # SECRET prose {{ missing_name }}
+
+        # %% [raw] tags=["hide-cell"]
+        # SECRET raw
+
+        # %% [markdown] active="ipynb"
+        # SECRET notebook-only
+
+        # %%
+        x = 1
+        ''')
+    project.run("build", check=True)
+    page = project.read("hugo_content/blog/removed.md")
+    assert "Kept." in page and "SECRET" not in page

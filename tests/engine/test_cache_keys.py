@@ -285,3 +285,49 @@ def test_a_renumbered_post_reuses_its_cached_experiments(project):
     post.rename(post.with_name("05_keys.py"))
     assert counts(project.run("build", check=True)) == (0, 1)
     assert shown(project) == "18"
+
+
+DECORATED = '''
+# ---
+# title: "Decorated"
+# weight: 10
+# ---
+
+# %% [markdown]
+# Result {{ result }}.
+
+# %%
+import torch
+from scratchbook import experiment
+
+SCALE = 2
+
+
+@torch.no_grad()
+def evaluate(n):
+    return n * SCALE
+
+
+class Scorer:
+    @torch.no_grad()
+    def score(self, n):
+        return n + SCALE
+
+
+@experiment
+def run(n: int) -> int:
+    return evaluate(n) + Scorer().score(n)
+
+result = run(3)
+'''
+
+
+def test_a_function_behind_a_library_decorator_is_part_of_the_key(project):
+    """@torch.no_grad() wraps the author's function in torch's own: the key follows
+    __wrapped__ to the function and the globals it reads (nanoGPT's estimate_loss pattern)."""
+    post = project.post("01_decorated", DECORATED)
+    project.run("build", check=True)
+    assert "Result 11." in project.read("hugo_content/blog/decorated.md")
+    post.write_text(post.read_text().replace("SCALE = 2", "SCALE = 3"))
+    project.run("build", check=True)
+    assert "Result 15." in project.read("hugo_content/blog/decorated.md")

@@ -104,7 +104,7 @@ def template_user():
 odd = "{{< b >}}"
 loss = 2.0417
 rows = [["`add-4`*", "88|18|45|81="], ["a_b_c", '"quoted" -- and ...'], ["{{% x %}}", "<b>bold</b>"],
-        ["carry (columns)", "[c](d) and \\(x\\)"]]
+        ["carry (columns)", "[c](d) and \\(x\\)"], ["- dash", "1. numbered"]]
 examples = [["88|18|45|81= `x` {{< b >}} \"q\" -- ..."]]
 points = [1, 2, 3]
 fig, ax = plt.subplots()
@@ -180,7 +180,7 @@ def test_figure_alt_and_caption_values_are_literal(page):
 
 @pytest.mark.parametrize("cell", ["`add-4`*", "88|18|45|81=", "a_b_c", '"quoted" -- and ...',
                                   "{{% x %}}", "<b>bold</b>", "carry (columns)",
-                                  "[c](d) and \\(x\\)"])
+                                  "[c](d) and \\(x\\)", "- dash", "1. numbered"])
 def test_a_table_cell_shows_exactly_its_text(page, cell):
     cells = [text_of(c) for c in re.findall(r"<td>(.*?)</td>", page, re.S)]
     assert cell in cells

@@ -48,3 +48,26 @@ def test_an_expression_showing_different_values_gets_numbered_keys(project):
     project.run("build", check=True)
     shown = {key: e["display"] for key, e in entries(project).items() if key.startswith("v")}
     assert shown == {"v": "1.5", "v#2": "2.5"}
+
+
+FORMATTED = '''
+# ---
+# title: "Formatted"
+# weight: 10
+# ---
+
+# %% [markdown]
+# The value is {{ num(x, ".1f", rel=0.01) }}.
+
+# %%
+x = 1.23456
+'''
+
+
+def test_a_changed_format_shows_the_fresh_text_even_within_tolerance(project):
+    post = project.post("01_formatted", FORMATTED)
+    project.run("build", check=True)
+    assert "The value is 1.2." in project.read("hugo_content/blog/formatted.md")
+    post.write_text(post.read_text().replace('".1f"', '".4f"'))
+    project.run("build", check=True)
+    assert "The value is 1.2346." in project.read("hugo_content/blog/formatted.md")

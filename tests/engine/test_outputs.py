@@ -95,3 +95,10 @@ def test_check_reports_outputs_that_no_post_publishes(project):
     assert result.returncode == 1
     assert "outputs that no post publishes" in result.stdout
     assert "  hugo_content/blog/left-over.md\n  figures/left-over/" in result.stdout
+
+
+def test_the_slug_index_is_refused_because_it_would_hide_every_other_post(project):
+    project.post("01_index", POST.replace("slug: first-name", "slug: index"))
+    result = project.run("build")
+    assert result.returncode != 0 and "slug 'index'" in result.stderr
+    assert not (project.root / "hugo_content/blog/index.md").exists()

@@ -119,3 +119,11 @@ def test_a_raw_block_holding_a_shortcode_stays_as_written():
 def test_text_shown_from_code_holding_a_shortcode_opener_is_refused():
     err = error("Intro.\nThe template is {{ template }}.", template="{{%s|token}}")
     assert err.line == 8 and "shortcode" in err.message and "table(" in err.hint
+
+
+def test_a_shortcode_opener_inside_an_expression_string_is_the_expressions_own():
+    """Only openers in the prose itself are handed to Hugo; one inside a Jinja string literal
+    (a header naming a shortcode) reaches the helper as written."""
+    page = weave('{{ table([[1]], headers=["made with {{< figure >}}"]) }} and {{< b >}}')
+    assert "{% raw %}" not in page and "endraw" not in page
+    assert "made with \\{\\{\\<" in page and page.rstrip().endswith("and {{< b >}}")

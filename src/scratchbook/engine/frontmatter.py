@@ -166,6 +166,10 @@ def validate(post: "Post") -> FrontMatter:
         raise fail(f"slug {slug!r} is not a plain name", "slug" if "slug" in header else None,
                    hint="use lowercase letters, digits and single dashes (it names the output "
                         "file and must stay inside hugo_content/ and figures/)")
+    if slug == "index":
+        raise fail("slug 'index' would make hugo_content/blog/index.md, which turns the blog "
+                   "section into one page and hides every other post",
+                   "slug" if "slug" in header else None, hint="choose another slug")
     aliases = header.get("aliases", [])
     if isinstance(aliases, str):
         aliases = [aliases]

@@ -56,5 +56,8 @@ def inline_text(text: str) -> str:
     out = []
     for index, char in enumerate(text):
         out.append("\\" + char if char in ALWAYS_ESCAPED else AS_ENTITIES.get(char, char))
-    escaped = "".join(out)
-    return RUNS.sub(lambda m: "".join("\\" + c for c in m.group()), escaped)
+    escaped = RUNS.sub(lambda m: "".join("\\" + c for c in m.group()), "".join(out))
+    # A leading "-" or "1." / "1)" would start a list where the text stands alone.
+    if escaped.startswith("-"):
+        return "\\" + escaped
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", escaped)

@@ -239,6 +239,11 @@ class Fingerprint:
     def add_function(self, fn, label: str) -> None:
         if not self._first_visit(fn) or fn.__code__.co_filename.startswith("<"):
             return   # seen, or generated from its class (a dataclass's __init__): keyed there
+        wrapped = getattr(fn, "__wrapped__", None)
+        if wrapped is not None:
+            # A decorated function (@torch.no_grad(), @functools.wraps...): the wrapper may be
+            # library code, the function it wraps is the author's.
+            self.add(f"{label}.__wrapped__", wrapped)
         if fn.__globals__ is self.post:
             self._put_code(label, _source_digest(fn))
         elif not self._add_home_module(fn):

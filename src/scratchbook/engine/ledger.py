@@ -167,7 +167,11 @@ class Recorder:
             self._machine = machine_description()
         return self._machine
 
-    def record(self, key: str, value, display: str, tol: Tolerance, where: str) -> str:
+    def record(self, key: str, value, display: str, tol: Tolerance, where: str,
+               render=None) -> str:
+        """The text to show for ``value``. ``render(v)`` formats a value the way this call
+        does: the committed text is kept only when it is the same format's text of the
+        committed value (a changed format shows the fresh text)."""
         key = self._unique_key(key, value, display)
         if key in self.entries:  # the same value shown again
             if where not in self.entries[key].where:
@@ -175,8 +179,9 @@ class Recorder:
             return self.entries[key].display
         self.fresh[key] = (value, display)
         old = self.committed.get(key)
-        if old is not None and old.tolerance == tol and tol.accepts(old.value, old.display,
-                                                                    value, display):
+        same_format = render is None or _renders(render, old.value if old else None, old)
+        if old is not None and same_format and old.tolerance == tol and tol.accepts(
+                old.value, old.display, value, display):
             # Within tolerance: keep the committed text (and value) so the prose stays put.
             entry = Entry(key, old.value, old.display, tol, [where], old.machine)
         else:
@@ -194,6 +199,13 @@ class Recorder:
             n += 1
             candidate = f"{key}#{n}"
         return candidate
+
+
+def _renders(render, value, old) -> bool:
+    try:
+        return old is not None and render(value) == old.display
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass(frozen=True)

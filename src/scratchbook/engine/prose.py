@@ -29,12 +29,44 @@ LITERAL_HINT = ("to show it literally write {{ '%s' }}, or wrap the text in "
                 "{%% raw %%} ... {%% endraw %%}")
 
 
+OUTSIDE = re.compile(r"\{\{[<%]|\{\{|\{%")
+INSIDE = {"}}": re.compile(r"\}\}|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'"),
+          "%}": re.compile(r"%\}|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")}
+
+
+def _protect_shortcodes(text: str) -> str:
+    """Wrap each Hugo shortcode opener ``{{<`` / ``{{%`` of the prose in a raw block, so
+    Jinja leaves it to Hugo; openers inside a Jinja expression's string literals (an alt
+    text naming a shortcode) are the expression's own and stay as written."""
+    out, position = [], 0
+    while True:
+        found = OUTSIDE.search(text, position)
+        if found is None:
+            return "".join(out) + text[position:]
+        out.append(text[position:found.start()])
+        if found.group() in ("{{<", "{{%"):
+            out.append("{% raw %}" + found.group() + "{% endraw %}")
+            position = found.end()
+            continue
+        closer = "}}" if found.group() == "{{" else "%}"
+        scan = found.end()
+        while True:   # to the expression's end, past the strings inside it
+            match = INSIDE[closer].search(text, scan)
+            if match is None:
+                scan = len(text)
+                break
+            scan = match.end()
+            if match.group() == closer:
+                break
+        out.append(text[found.start():scan])
+        position = scan
+
+
 def prepare_prose(env: jinja2.Environment, source: str, shown: str) -> str:
     """The template Jinja renders: shortcode openers protected, comments refused."""
     pieces = RAW_BLOCK.split(source)           # odd pieces: the author's own raw blocks
-    source = "".join(piece if index % 2 else SHORTCODE_OPEN.sub(
-        lambda m: "{% raw %}{{" + m.group(1) + "{% endraw %}", piece)
-        for index, piece in enumerate(pieces))
+    source = "".join(piece if index % 2 else _protect_shortcodes(piece)
+                     for index, piece in enumerate(pieces))
     try:
         for line, kind, _value in env.lex(source):
             if kind != "comment_begin":

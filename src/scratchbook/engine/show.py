@@ -76,7 +76,8 @@ class ValueHelpers:
             raise ScratchbookError(f"{helper}({expr}): {exc}", path=self.display_path,
                                    line=line) from None
         return Shown(self.recorder.record(key or expr or helper, number, display, tol,
-                                          self.where(line)))
+                                          self.where(line),
+                                          render=lambda v: format_value(v, spec)))
 
     def num(self, value, fmt: str = "", key: str | None = None, rel: float | None = None,
             abs: float | None = None, _line: int | None = None, _expr: str = "") -> Shown:

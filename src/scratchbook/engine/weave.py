@@ -34,6 +34,7 @@ RECORDING_HELPERS = {"num", "pct", "seconds", "table"}
 LOCATED_HELPERS = RECORDING_HELPERS | {"figure", "data_file"}   # told their prose line
 HIDE_INPUT = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
 HIDE_OUTPUT = {"hide-output", "remove-output", "hide-cell", "remove-cell"}
+REMOVE_CELL = {"hide-cell", "remove-cell"}   # on prose and raw cells too (Jupyter's meaning)
 FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 OPEN = {"lparen", "lbracket", "lbrace"}
 CLOSE = {"rparen", "rbracket", "rbrace"}
@@ -313,7 +314,9 @@ class Weaver:
             raise ScratchbookError(f"table(): cell {key}: {exc}", path=self.post.display_path,
                                    line=line) from None
         tol = Tolerance("timing", DEFAULT_TIMING_FACTOR) if spec == "seconds" else Tolerance()
-        return inline_text(self.recorder.record(key, number, display, tol, self.values.where(line)))
+        fmt = spec or ("," if isinstance(number, int) else "")
+        return inline_text(self.recorder.record(key, number, display, tol, self.values.where(line),
+                                                render=lambda v: format_value(v, fmt)))
 
     # ---- rendering
 
@@ -363,6 +366,8 @@ class Weaver:
     def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
         blocks, lines, line = [], [], 1
         for index, cell in enumerate(self.post.cells):
+            if cell.kind != "code" and (set(cell.tags) & REMOVE_CELL or not cell.active):
+                continue   # removed, or a notebook-only cell (active="ipynb")
             if cell.kind == "markdown":
                 text = self.render_prose(cell, namespace)
             elif cell.kind == "raw":

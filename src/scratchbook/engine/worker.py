@@ -18,6 +18,8 @@ from .publish import Outputs
 def main(request_file: str, summary_file: str) -> int:
     request = json.loads(Path(request_file).read_text())
     outputs = request["outputs"]
+    # The post sees the command line it would see as `python posts/NN_x.py`, not ours.
+    sys.argv = [str(Path(request["path"]).resolve().relative_to(Path(request["root"]).resolve()))]
     try:
         summary = build_post(
             Project(Path(request["root"])), Path(request["path"]), refresh=request["refresh"],

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="rebuild from a cold cache; fail on any drift")
     check.add_argument("posts", nargs="*", help="post files or names (default: all)")
     watch = commands.add_parser("watch", help="rebuild a post when it or what it uses changes")
+    watch.add_argument("posts", nargs="*", help="post files, names or slugs (default: all)")
     watch.add_argument("--interval", type=float, default=0.5)
     new = commands.add_parser("new", help="scaffold posts/NN_name.py")
     new.add_argument("name", nargs="+")
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if report.ok else 1
         if args.command == "watch":
             from .engine.watch import watch as watch_posts
-            watch_posts(project, args.interval)
+            watch_posts(project, project.resolve_posts(args.posts) if args.posts else None,
+                        args.interval)
             return 0
         if args.command == "new":
             from .engine.scaffold import new_post

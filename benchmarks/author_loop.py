@@ -13,6 +13,8 @@ experiments returning state dicts and histories, five figures, a table, code exc
 
     python benchmarks/author_loop.py               # 7 edits per measure, medians
     python benchmarks/author_loop.py --rounds 11 --keep /tmp/loop
+    git archive a899fd3 src | tar -x -C /tmp/before   # the engine before the loop work
+    python benchmarks/author_loop.py --src /tmp/before/src
 
 Prints each measure's median and range, and ``build - import`` (the target: at most 1 s)
 and ``watch`` (the target: at most 1 s). The real posts are never built.
@@ -168,8 +170,12 @@ def make_project(root: Path) -> Path:
     return post
 
 
+SOURCE: Path | None = None    # --src: another checkout's src/ (e.g. the commit before a change)
+
+
 def environment(root: Path) -> dict:
-    return {**os.environ, "PYTHONPATH": str(root), "CI": "1"}
+    path = os.pathsep.join(str(p) for p in (SOURCE, root) if p)
+    return {**os.environ, "PYTHONPATH": path, "CI": "1"}
 
 
 def scratchbook(root: Path, *args: str) -> float:
@@ -202,7 +208,7 @@ def time_import(root: Path) -> float:
 def time_watch(root: Path, post: Path, rounds: int) -> list[float]:
     page = root / "hugo_content" / "blog" / "loop-benchmark.md"
     watcher = subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", "--interval",
-                                "0.05", post.name], cwd=root, env=environment(root),
+                                "0.05"], cwd=root, env=environment(root),
                                stderr=subprocess.PIPE, text=True)
     times = []
     try:
@@ -233,7 +239,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--keep", type=Path, help="build the project here and keep it")
+    parser.add_argument("--src", type=Path, help="run the engine from this src/ folder "
+                        "(e.g. 'git archive COMMIT src | tar -x -C /tmp/before')")
     args = parser.parse_args()
+    global SOURCE
+    SOURCE = args.src.resolve() if args.src else None
     root = args.keep or Path(tempfile.mkdtemp(prefix="author-loop-"))
     if args.keep and root.exists():
         shutil.rmtree(root)
@@ -243,7 +253,7 @@ def main() -> None:
     builds = []
     for n in range(args.rounds):
         edit(post, n)
-        builds.append(scratchbook(root, "build", post.name))
+        builds.append(scratchbook(root, "build", "posts/" + post.name))
     watches = time_watch(root, post, args.rounds)
     print(describe("import", imports))
     print(describe("build", builds))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import socket
 import sys
 from multiprocessing.connection import Connection
@@ -92,10 +93,24 @@ class PostServer:
             kind, data = self.connection.recv()
         except (EOFError, OSError):
             kind, data = "ended", None
+        except KeyboardInterrupt:      # Ctrl-C or SIGTERM while it builds or weaves
+            self.interrupt()
+            raise
         if kind != "built":
             self.close()
             return None
         return Summary.from_json(data)
+
+    def interrupt(self) -> None:
+        """Stop the server now, whatever it is doing (its outputs swap whole or not at all)."""
+        if self.alive:
+            self.alive = False
+            try:
+                os.kill(self.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+            self.connection.close()
+            os.waitpid(self.pid, 0)
 
     def close(self) -> None:
         if not self.alive:

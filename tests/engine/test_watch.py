@@ -159,3 +159,53 @@ def test_watch_limited_to_named_posts_ignores_the_others(project):
         assert not (project.root / "hugo_content/blog/other.md").exists()
     finally:
         stop(watcher)
+
+
+DRAWN = '''
+# ---
+# title: "Drawn"
+# weight: 10
+# ---
+
+# %% [markdown]
+# A figure: {{ figure(fig, "line", alt="a line") }}
+
+# %%
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+
+class CountedFigure(Figure):
+    def draw(self, renderer):
+        with open("draws.txt", "a") as log:
+            log.write("x")
+        return super().draw(renderer)
+
+
+fig = CountedFigure(layout="constrained")
+fig.subplots().plot([3, 1, 2])
+'''
+
+
+def test_a_figure_nothing_touched_is_not_drawn_again_after_a_prose_edit(project):
+    post = project.post("01_drawn", DRAWN)
+    draws = project.root / "draws.txt"
+    svg = project.root / "figures/drawn/line.svg"
+    watcher = start_watch(project)
+    try:
+        drawn, first = draws.read_text(), svg.read_bytes()
+        post.write_text(post.read_text().replace("A figure:", "The figure:"))
+        wait_for_line(watcher, "built posts/01_drawn.py")
+        assert draws.read_text() == drawn and svg.read_bytes() == first
+        # Prose that changes the figure gets it drawn again, as a fresh build would.
+        post.write_text(post.read_text().replace(
+            "The figure:", '{{ fig.axes[0].set_title("retitled") and "" }}The figure:'))
+        wait_for_line(watcher, "built posts/01_drawn.py")
+        assert len(draws.read_text()) > len(drawn)
+        assert svg.read_bytes() != first
+    finally:
+        stop(watcher)
+    woven = svg.read_bytes()
+    project.run("build", check=True)
+    assert svg.read_bytes() == woven

@@ -85,7 +85,10 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
         while rounds is None or count < rounds:
             count += 1
             time.sleep(interval)
-            for post in (posts if named else project.post_files()):
+            current = posts if named else project.post_files()
+            for gone in set(servers) - set(current):     # a post deleted or renamed
+                servers.pop(gone).close()
+            for post in current:
                 stamps = _mtimes(_dependencies(project, post))
                 before = seen.get(post, {})
                 if before == stamps:

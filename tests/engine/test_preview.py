@@ -99,3 +99,29 @@ def test_preview_in_a_folder_that_is_not_a_hugo_site_says_so(project, tmp_path):
     result = project.run("preview", "--site", str(tmp_path))
     assert result.returncode == 2
     assert "is not a Hugo site" in result.stderr and "hugo.toml" in result.stderr
+
+
+def test_preview_serves_the_posts_inside_the_authors_own_site(project, tmp_path):
+    project.post("01_previewed", POST)
+    site = tmp_path / "mysite"
+    (site / "layouts").mkdir(parents=True)
+    (site / "hugo.toml").write_text(
+        f'baseURL = "https://example.org/"\ntitle = "mine"\n'
+        f'disableKinds = ["taxonomy", "term", "rss", "sitemap"]\n'
+        f'[[module.mounts]]\nsource = "{project.root / "hugo_content"}"\ntarget = "content"\n'
+        f'[[module.mounts]]\nsource = "{project.root / "figures"}"\ntarget = "static/figures"\n')
+    (site / "layouts/single.html").write_text('<p id="skin">my skin</p>{{ .Content }}')
+    (site / "layouts/list.html").write_text("{{ range .Pages }}{{ .Title }}{{ end }}")
+    (site / "layouts/home.html").write_text("{{ range .Pages }}{{ .Title }}{{ end }}")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
+    server = subprocess.Popen([sys.executable, "-m", "scratchbook", "preview", "--site", str(site),
+                               "--port", str(port)], cwd=project.root, env=env,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_line(server, "preview: http://127.0.0.1")
+        page = poll(f"http://127.0.0.1:{port}/blog/previewed-post/", "The answer is 42")
+        assert "my skin" in page
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)

@@ -79,8 +79,6 @@ def throwaway_site(project: Project, folder: Path, port: int) -> Path:
     (layouts / "single.html").write_text(SINGLE, encoding="utf-8")
     for name in ("list.html", "home.html"):
         (layouts / name).write_text(LIST, encoding="utf-8")
-    project.content.mkdir(parents=True, exist_ok=True)
-    project.figures.mkdir(parents=True, exist_ok=True)
     return folder
 
 
@@ -98,6 +96,9 @@ def preview(project: Project, posts: list[Path] | None = None, *, port: int = 13
                                hint="give the folder that holds the site's hugo.toml, whose "
                                     "mounts include this project's hugo_content and figures "
                                     "(README, 'Using the output in the Hugo site')")
+    # Hugo watches only the mounted folders that exist when it starts.
+    project.content.mkdir(parents=True, exist_ok=True)
+    project.figures.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="scratchbook-preview-") as scratch:
         source = Path(site).resolve() if site else throwaway_site(project, Path(scratch), port)
         command = [str(binary), "server", "--source", str(source), "--bind", "127.0.0.1",

@@ -1,4 +1,4 @@
-"""The ``scratchbook`` command: build, check, watch, new."""
+"""The ``scratchbook`` command: build, check, watch, preview, new."""
 
 from __future__ import annotations
 
@@ -30,7 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="rebuild from a cold cache; fail on any drift")
     check.add_argument("posts", nargs="*", help="post files or names (default: all)")
     watch = commands.add_parser("watch", help="rebuild a post when it or what it uses changes")
+    watch.add_argument("posts", nargs="*", help="post files, names or slugs (default: all)")
     watch.add_argument("--interval", type=float, default=0.5)
+    preview = commands.add_parser("preview", help="serve the posts with Hugo on 127.0.0.1, "
+                                                  "rebuilt on save")
+    preview.add_argument("posts", nargs="*", help="post files, names or slugs (default: all)")
+    preview.add_argument("--port", type=int, default=1313)
+    preview.add_argument("--site", help="the author's Hugo site folder (default: a throwaway "
+                                        "site with the README's settings)")
+    preview.add_argument("--interval", type=float, default=0.5)
     new = commands.add_parser("new", help="scaffold posts/NN_name.py")
     new.add_argument("name", nargs="+")
     args = parser.parse_args(argv)
@@ -49,7 +57,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if report.ok else 1
         if args.command == "watch":
             from .engine.watch import watch as watch_posts
-            watch_posts(project, args.interval)
+            watch_posts(project, project.resolve_posts(args.posts) if args.posts else None,
+                        args.interval)
+            return 0
+        if args.command == "preview":
+            from pathlib import Path
+
+            from .engine.preview import preview as preview_posts
+            preview_posts(project, project.resolve_posts(args.posts) if args.posts else None,
+                          port=args.port, site=Path(args.site) if args.site else None,
+                          interval=args.interval)
             return 0
         if args.command == "new":
             from .engine.scaffold import new_post

@@ -19,17 +19,18 @@ import tempfile
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ledger, ownership, profile, progress, session as sessions
 from .atomic import write_atomic
 from .errors import ScratchbookError
-from .frontmatter import validate
+from .frontmatter import FrontMatter, validate
 from .project import Project
 from .publish import Outputs, publish
-from .run import execute, module_name
-from .source import parse_post
+from .run import Run, execute, module_name
+from .source import Post, parse_post
 
 POST_SEED = 0
 
@@ -48,6 +49,7 @@ class Summary:
     changed: bool = False
     entries: dict = field(default_factory=dict)
     lines: list = field(default_factory=list)   # (markdown line, post line) of each cell
+    rewoven: bool = False    # prose woven again from code cells run before (watch)
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -66,6 +68,9 @@ class Summary:
         experiments = (f"experiments {len(self.computed)} computed / {len(self.cached)} cached"
                        if self.computed or self.cached else "no experiments")
         state = "updated" if self.changed else "unchanged"
+        if self.rewoven:
+            return (f"built {self.post} -> {self.slug}.md ({state}): prose woven again (code "
+                    f"cells unchanged, not run), {self.figures} files, {self.seconds:.1f} s")
         return (f"built {self.post} -> {self.slug}.md ({state}): {self.cells_run} code cells run, "
                 f"{experiments}, {self.figures} files, {self.seconds:.1f} s")
 
@@ -79,60 +84,31 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
                ledger_path: Path | None = None, profile_record: dict | None = None) -> Summary:
     """Build one post in this process. Errors are reported in the summary; previous outputs
     stay untouched. Use :func:`build_isolated` unless this process is already a fresh one."""
-    from .seeding import fix_threads, seed_everything   # numpy: only where cells run
-    from .weave import Weaver
     path = Path(path).resolve()
-    shown = project.relative(path)
-    summary = Summary(shown)
-    started = time.perf_counter()
-    outputs = outputs or default_outputs(project)
-    committed_path = project.ledger_path(path)
-    ledger_path = ledger_path or committed_path
+    summary = Summary(project.relative(path))
     session = sessions.start(sessions.Session(cache_dir=cache_dir or project.cache,
                                               refresh=refresh, root=project.root))
-    previous_cwd = os.getcwd()
     post = None
     try:
-        os.chdir(project.root)
-        os.environ.setdefault("MPLBACKEND", "Agg")
-        post = parse_post(path, shown)
-        front = validate(post)
-        summary.slug = front.slug
-        ownership.refuse_shared_slug(project, path, front.slug)
-        linecache.cache[shown] = (len(path.read_bytes()), None,
-                                  path.read_text(encoding="utf-8").splitlines(True), shown)
-        fix_threads(session.threads)
-        seed_everything(POST_SEED)
+        with _reporting(summary, session):
+            post, front, run = execute_post(project, path, summary, session)
+            weave_post(project, post, front, run, summary, session, outputs=outputs,
+                       ledger_path=ledger_path, profile_record=profile_record)
+    finally:
+        if post is not None:
+            sys.modules.pop(module_name(post), None)
+        _close_figures()
+    return summary
 
-        torch_seeded = [False]
 
-        def on_cell(index, cell):
-            summary.cells_run += 1
-            if not torch_seeded[0] and "torch" in sys.modules:
-                # First cell after the post imported torch: seed it and fix its threads.
-                fix_threads(session.threads)
-                sys.modules["torch"].manual_seed(POST_SEED)
-                torch_seeded[0] = True
-            progress.status(f"{shown}: cell {index + 1}/{len(post.cells)} (line {cell.first_line})")
-
-        run = execute(post, project.root, on_cell)
-        progress.clear()
-        committed = ledger.Ledger.load(committed_path)
-        recorder = ledger.Recorder(committed.entries)
-        weaver = Weaver(project.templates, project.root, post, front, recorder)
-        woven = weaver.weave(run.namespace, run.outputs)
-        if profile_record is None:
-            profile_record = profile.record(profile.probe())
-        record = ledger.Ledger(shown, woven.entries, front.slug, woven.file_lines,
-                               session.inputs, profile_record)
-        summary.changed = publish(outputs, front.slug, woven.markdown, woven.files,
-                                  ledger_path, record.dumps(),
-                                  ownership.retired_slug(project, committed, front.slug))
-        _record_dependencies(project, path)
-        summary.ok = True
-        summary.figures = len(woven.files)
-        summary.entries = woven.entries
-        summary.lines = woven.lines
+@contextmanager
+def _reporting(summary: Summary, session: sessions.Session):
+    """Run a build step in the project folder; its error becomes the summary's."""
+    started = time.perf_counter()
+    previous_cwd = os.getcwd()
+    try:
+        os.chdir(session.root)
+        yield
     except ScratchbookError as exc:
         progress.clear()
         summary.error = str(exc)
@@ -144,13 +120,72 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
         summary.error = "".join(traceback.format_exception(exc)).rstrip()
     finally:
         os.chdir(previous_cwd)
-        if post is not None:
-            sys.modules.pop(module_name(post), None)
-        _close_figures()
         summary.computed = list(session.computed)
         summary.cached = list(session.cached)
-        summary.seconds = time.perf_counter() - started
-    return summary
+        summary.seconds += time.perf_counter() - started
+
+
+def execute_post(project: Project, path: Path, summary: Summary,
+                 session: sessions.Session) -> tuple[Post, FrontMatter, Run]:
+    """Parse the post and run its code cells in this process (seeded, threads fixed)."""
+    from .seeding import fix_threads, seed_everything   # numpy: only where cells run
+    shown = summary.post
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    post = parse_post(path, shown)
+    front = validate(post)
+    summary.slug = front.slug
+    ownership.refuse_shared_slug(project, path, front.slug)
+    linecache.cache[shown] = (len(path.read_bytes()), None,
+                              path.read_text(encoding="utf-8").splitlines(True), shown)
+    fix_threads(session.threads)
+    seed_everything(POST_SEED)
+
+    torch_seeded = [False]
+
+    def on_cell(index, cell):
+        summary.cells_run += 1
+        if not torch_seeded[0] and "torch" in sys.modules:
+            # First cell after the post imported torch: seed it and fix its threads.
+            fix_threads(session.threads)
+            sys.modules["torch"].manual_seed(POST_SEED)
+            torch_seeded[0] = True
+        progress.status(f"{shown}: cell {index + 1}/{len(post.cells)} (line {cell.first_line})")
+
+    run = execute(post, project.root, on_cell)
+    progress.clear()
+    return post, front, run
+
+
+def weave_post(project: Project, post: Post, front: FrontMatter, run: Run, summary: Summary,
+               session: sessions.Session, *, outputs: Outputs | None = None,
+               ledger_path: Path | None = None, profile_record: dict | None = None,
+               figures: "FigureMemo | None" = None, moved_line=None) -> None:
+    """Weave an executed post and publish it (markdown, figures, ledger) whole.
+
+    ``moved_line`` maps a line of the post that ran to the same line in ``post`` (when only
+    prose changed since, see :mod:`.postserver`); ``figures`` reuses figures rendered before.
+    """
+    from .weave import Weaver
+    outputs = outputs or default_outputs(project)
+    committed_path = project.ledger_path(post.path)
+    ledger_path = ledger_path or committed_path
+    committed = ledger.Ledger.load(committed_path)
+    recorder = ledger.Recorder(committed.entries)
+    weaver = Weaver(project.templates, project.root, post, front, recorder,
+                    figures=figures, moved_line=moved_line)
+    woven = weaver.weave(run.namespace, run.outputs)
+    if profile_record is None:
+        profile_record = profile.record(profile.probe())
+    record = ledger.Ledger(summary.post, woven.entries, front.slug, woven.file_lines,
+                           session.inputs, profile_record)
+    summary.changed = publish(outputs, front.slug, woven.markdown, woven.files,
+                              ledger_path, record.dumps(),
+                              ownership.retired_slug(project, committed, front.slug))
+    _record_dependencies(project, post.path)
+    summary.ok = True
+    summary.figures = len(woven.files)
+    summary.entries = woven.entries
+    summary.lines = woven.lines
 
 
 def _close_figures() -> None:

@@ -40,7 +40,6 @@ This module imports nothing heavy: it runs before numpy and torch are loaded.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import json
 import os
 import platform
@@ -218,6 +217,8 @@ def probe(folder: Path | None = None) -> dict:
 
 
 def _signature() -> str:
+    import importlib.metadata   # here: the command imports this module before it re-executes
+
     versions = {}
     for package in ("torch", "numpy"):
         try:

@@ -52,22 +52,10 @@ class Project:
         return post_path.with_suffix(".ledger.json")
 
     def resolve_posts(self, names: list[str] | None) -> list[Path]:
-        """Posts named on the command line (path, file name or stem), or all of them."""
-        if not names:
-            return self.post_files()
-        found = []
-        for name in names:
-            candidates = [Path(name), self.root / name, self.posts / name,
-                          self.posts / f"{name}.py"]
-            match = next((c for c in candidates if c.is_file() and c.suffix == ".py"), None)
-            if match is None:
-                stems = [p for p in self.post_files() if p.stem.startswith(name)]
-                match = stems[0] if len(stems) == 1 else None
-            if match is None:
-                raise ScratchbookError(f"no post named {name!r}",
-                                       hint="name a file in posts/ (e.g. 03_karpathy_tour)")
-            found.append(match.resolve())
-        return found
+        """Posts named on the command line (path, file name, name without its number, or
+        slug), or all of them; see :mod:`.selection`."""
+        from .selection import select_posts
+        return select_posts(self, names)
 
 
 def find_project(start: Path | None = None) -> Project:

@@ -6,8 +6,6 @@ import random
 import sys
 from contextlib import contextmanager
 
-import numpy as np
-
 DEFAULT_THREADS = 1
 
 
@@ -31,6 +29,8 @@ def fix_threads(threads: int = DEFAULT_THREADS) -> None:
 
 
 def seed_everything(seed: int) -> None:
+    import numpy as np   # here, not at the top: the command's own process never loads numpy
+
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch = _torch()
@@ -45,6 +45,8 @@ def isolated_rng(seed: int):
     A cached experiment then leaves the post's random state exactly as a computed one
     would, so a warm build and a cold build run the rest of the post identically.
     """
+    import numpy as np
+
     torch = _torch()
     saved = (random.getstate(), np.random.get_state(),
              torch.get_rng_state() if torch is not None else None)

@@ -1,16 +1,18 @@
 """``scratchbook watch``: rebuild a post when its source or anything it loaded changes.
 
-Each rebuild runs in a process forked from a warm parent (numpy, matplotlib and torch
+Every rebuild runs in a process forked from a warm parent (numpy, matplotlib and torch
 already imported, under the numeric profile the command started with; the parent never runs
-a post, so each child starts from the same clean state), so an edited project module is
-imported anew while the libraries cost nothing; the cache keeps unchanged experiments from
-running again.
+a post, so each fork starts from the same clean state). That fork is a post server
+(:mod:`.postserver`): it builds the post, then keeps what its code cells left, so a
+prose-only edit is woven again without running code or redrawing untouched figures. Any
+other change (a code cell, the front matter, a module the post loaded, a template) ends the
+server and forks a fresh one, where edited modules are imported anew.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -41,44 +43,77 @@ def _preload() -> None:
     """Import the heavy libraries once; each rebuild forks from this warm process."""
     import importlib.util
 
-    for name in ("numpy", "matplotlib.pyplot", "jinja2", "yaml", "torch"):
+    for name in ("numpy", "matplotlib.pyplot", "matplotlib.figure", "jinja2", "yaml", "torch"):
         if importlib.util.find_spec(name.split(".")[0]) is not None:
             __import__(name)
 
 
-def _rebuild(project: Project, post: Path, record: dict) -> None:
-    """Build in a forked child: project modules load fresh there, libraries are warm."""
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            from .build import build_post
-            summary = build_post(project, post, profile_record=record)
-            print(summary.line(), file=sys.stderr, flush=True)
-            code = 0 if summary.ok else 1
-        finally:
-            os._exit(code)
-    os.waitpid(pid, 0)
+def _terminate_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
-def watch(project: Project, interval: float = 0.5, rounds: int | None = None) -> None:
-    """Poll the posts and their dependencies; ``rounds`` bounds the loop (for tests)."""
+def watch(project: Project, posts: list[Path] | None = None, interval: float = 0.5,
+          rounds: int | None = None, on_ready=None) -> None:
+    """Build ``posts`` (default: all) and rebuild each on change; ``rounds`` bounds the loop
+    (for tests); ``on_ready()`` is called once the posts are built and watched."""
     from .build import profile_report
+    from .postserver import PostServer, close_all
+
     record = profile_report(project)
     _preload()
-    seen = {post: _mtimes(_dependencies(project, post)) for post in project.post_files()}
-    print(f"watching {project.relative(project.posts)} (Ctrl-C to stop)", file=sys.stderr,
-          flush=True)
-    count = 0
-    while rounds is None or count < rounds:
-        count += 1
-        time.sleep(interval)
-        for post in project.post_files():
-            stamps = _mtimes(_dependencies(project, post))
-            before = seen.get(post, {})
-            if before == stamps:
-                continue
-            changed = sorted(project.relative(p) for p in stamps if before.get(p) != stamps[p])
-            print(f"changed: {', '.join(changed)}", file=sys.stderr, flush=True)
-            _rebuild(project, post, record)
+    named = posts is not None
+    servers: dict[Path, PostServer] = {}
+    seen: dict[Path, dict] = {}
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+
+    def start(post: Path) -> None:
+        server = PostServer(project, post, record)
+        summary = server.first_build()
+        if summary is not None:
+            print(summary.line(), file=sys.stderr, flush=True)
+        if server.alive:
+            servers[post] = server
+
+    try:
+        for post in (posts if named else project.post_files()):
+            start(post)
             seen[post] = _mtimes(_dependencies(project, post))
+        print(f"watching {_what(project, posts)} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+        if on_ready is not None:
+            on_ready()
+        count = 0
+        while rounds is None or count < rounds:
+            count += 1
+            time.sleep(interval)
+            current = posts if named else project.post_files()
+            for gone in set(servers) - set(current):     # a post deleted or renamed
+                servers.pop(gone).close()
+            for post in current:
+                stamps = _mtimes(_dependencies(project, post))
+                before = seen.get(post, {})
+                if before == stamps:
+                    continue
+                changed = sorted(p for p in stamps if before.get(p) != stamps[p])
+                print(f"changed: {', '.join(project.relative(p) for p in changed)}",
+                      file=sys.stderr, flush=True)
+                server = servers.pop(post, None)
+                summary = None
+                if server is not None and changed == [post.resolve()]:
+                    summary = server.reweave()     # None: more than prose changed
+                if summary is not None:
+                    servers[post] = server
+                    print(summary.line(), file=sys.stderr, flush=True)
+                else:
+                    if server is not None:
+                        server.close()
+                    start(post)
+                seen[post] = _mtimes(_dependencies(project, post))
+    finally:
+        close_all(servers)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _what(project: Project, posts: list[Path] | None) -> str:
+    if posts is None:
+        return project.relative(project.posts)
+    return ", ".join(project.relative(p) for p in posts)

@@ -150,8 +150,13 @@ class Weaver:
     prose asks for (figures, data)."""
 
     def __init__(self, templates: Path, root: Path, post: Post, front: FrontMatter,
-                 recorder: Recorder):
+                 recorder: Recorder, figures=None, moved_line=None):
+        """``figures`` (a :class:`.figurememo.FigureMemo`) reuses earlier renderings of
+        untouched figures; ``moved_line`` maps a line of the post as it ran to the same line
+        in ``post`` (its code cells ran before prose above them changed)."""
         self.root = root
+        self.figure_memo = figures
+        self.moved_line = moved_line
         self.post = post
         self.front = front
         self.recorder = recorder
@@ -213,7 +218,8 @@ class Weaver:
             if "`" in text:
                 raise ScratchbookError(f"figure(): the {label} text may not contain a backtick")
         file_name = self._file_name(name, "figure", format, _line)
-        self.files[file_name] = render_figure(fig, format)
+        self.files[file_name] = (self.figure_memo.render(fig, format) if self.figure_memo
+                                 else render_figure(fig, format))
         return self._partial("figure.md.j2", src=self.url(file_name), alt=alt, caption=caption)
 
     def data_file(self, data, name: str, _line: int | None = None, _expr: str = "") -> Shown:
@@ -234,6 +240,8 @@ class Weaver:
             raise ScratchbookError(f"no source for {obj!r}: {exc}",
                                    hint="pass a function or class defined in a .py file") from None
         path = Path(filename)
+        if self.moved_line is not None and filename == self.post.display_path:
+            start = self.moved_line(start)
         try:
             shown = str(path.resolve().relative_to(self.root))
         except ValueError:
@@ -364,6 +372,8 @@ class Weaver:
         return "\n\n".join(parts)
 
     def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
+        if self.figure_memo is not None:
+            self.figure_memo.begin(namespace)
         blocks, lines, line = [], [], 1
         for index, cell in enumerate(self.post.cells):
             if cell.kind != "code" and (set(cell.tags) & REMOVE_CELL or not cell.active):

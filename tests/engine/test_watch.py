@@ -1,8 +1,10 @@
 """``scratchbook watch`` rebuilds a post when its source or a module it uses changes."""
 
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 POST = '''
@@ -29,13 +31,31 @@ def wait_for(predicate, timeout=60.0):
     return False
 
 
+def _lines_of(process):
+    """A queue the process's stderr lines arrive on (None once it ends): reading them never
+    blocks a test past its deadline, whatever the watcher does."""
+    if not hasattr(process, "lines"):
+        process.lines = queue.Queue()
+
+        def pump():
+            for line in process.stderr:
+                process.lines.put(line)
+            process.lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+    return process.lines
+
+
 def wait_for_line(process, text, timeout=120.0):
     """Read the process's stderr up to a line holding ``text``; the lines read."""
-    lines = []
+    lines, incoming = [], _lines_of(process)
     deadline = time.time() + timeout
     while time.time() < deadline:
-        line = process.stderr.readline()
-        if not line:
+        try:
+            line = incoming.get(timeout=max(0.0, deadline - time.time()))
+        except queue.Empty:
+            break
+        if line is None:
             raise AssertionError("the process ended:\n" + "".join(lines))
         lines.append(line)
         if text in line:
@@ -43,18 +63,26 @@ def wait_for_line(process, text, timeout=120.0):
     raise AssertionError(f"no line with {text!r} within {timeout} s:\n" + "".join(lines))
 
 
-def start_watch(project, *names):
+def launch_watch(project, *names):
     env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
-    watcher = subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", *names,
-                                "--interval", "0.1"], cwd=project.root, env=env,
-                               stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", *names,
+                             "--interval", "0.1"], cwd=project.root, env=env,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def start_watch(project, *names):
+    watcher = launch_watch(project, *names)
     wait_for_line(watcher, "watching")
     return watcher
 
 
 def stop(watcher):
     watcher.terminate()
-    watcher.wait(timeout=30)
+    try:
+        watcher.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        watcher.kill()
+        raise
 
 
 def test_watch_rebuilds_on_post_and_module_edits(project):
@@ -62,19 +90,57 @@ def test_watch_rebuilds_on_post_and_module_edits(project):
     post = project.post("01_watched", POST)
     project.run("build", check=True)
     page = project.root / "hugo_content/blog/watched.md"
-    env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
-    watcher = subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", "--interval", "0.2"],
-                               cwd=project.root, env=env, stderr=subprocess.PIPE, text=True)
+    watcher = start_watch(project)    # "watching" is printed once the posts are built
     try:
-        wait_for_line(watcher, "watching")  # printed once the posts are built and watched
         post.write_text(post.read_text().replace("Value", "The value is"))
         assert wait_for(lambda: "The value is 1." in page.read_text())
         time.sleep(0.5)
         project.write("watched_module.py", "VALUE = 2\n")
         assert wait_for(lambda: "The value is 2." in page.read_text())
     finally:
-        watcher.terminate()
-        watcher.wait(timeout=10)
+        stop(watcher)
+
+
+SLOW = '''
+# ---
+# title: "Slow"
+# weight: 10
+# ---
+
+# %% [markdown]
+# Said {{ said }}.
+
+# %%
+import time
+from pathlib import Path
+
+said = "first"
+Path("started.txt").write_text(Path("started.txt").read_text() + "x"
+                               if Path("started.txt").exists() else "x")
+time.sleep(3)
+'''
+
+
+def test_an_edit_saved_while_a_build_runs_is_built_after_it(project):
+    """The build read the source before the edit: the page must not stay on the old text."""
+    post = project.post("01_slow", SLOW)
+    page = project.root / "hugo_content/blog/slow.md"
+    started = project.root / "started.txt"
+    watcher = launch_watch(project)
+    try:
+        assert wait_for(started.exists)              # the first build is running
+        post.write_text(post.read_text().replace('said = "first"', 'said = "second"'))
+        wait_for_line(watcher, "watching")
+        assert wait_for(lambda: page.exists() and "Said second." in page.read_text(),
+                        timeout=120)
+        assert started.read_text() == "xx"
+        # The same during a rebuild, not only the first build.
+        post.write_text(post.read_text().replace('said = "second"', 'said = "third"'))
+        assert wait_for(lambda: started.read_text() == "xxx")
+        post.write_text(post.read_text().replace('said = "third"', 'said = "fourth"'))
+        assert wait_for(lambda: "Said fourth." in page.read_text(), timeout=120)
+    finally:
+        stop(watcher)
 
 
 COUNTED = '''

@@ -39,6 +39,22 @@ def _mtimes(files: set[Path]) -> dict[Path, int]:
     return stamps
 
 
+def _stamps_of_build(project: Project, post: Path, before: dict[Path, int],
+                     started_ns: int) -> dict[Path, int]:
+    """The stamps a build saw: taken *before* it ran, so an edit saved while it ran (which
+    it may or may not have read) differs from them and is built again. A dependency the
+    build found only as it ran (a module it imported the first time) keeps its stamp unless
+    it changed after the build started; then it is marked changed."""
+    now = _mtimes(_dependencies(project, post))
+    seen = {}
+    for path, stamp in now.items():
+        if path in before:
+            seen[path] = before[path]
+        else:
+            seen[path] = stamp if stamp < started_ns else -2
+    return seen
+
+
 def _preload() -> None:
     """Import the heavy libraries once; each rebuild forks from this warm process."""
     import importlib.util
@@ -76,8 +92,9 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
 
     try:
         for post in (posts if named else project.post_files()):
+            started, before = time.time_ns(), _mtimes(_dependencies(project, post))
             start(post)
-            seen[post] = _mtimes(_dependencies(project, post))
+            seen[post] = _stamps_of_build(project, post, before, started)
         print(f"watching {_what(project, posts)} (Ctrl-C to stop)", file=sys.stderr, flush=True)
         if on_ready is not None:
             on_ready()
@@ -89,6 +106,7 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
             for gone in set(servers) - set(current):     # a post deleted or renamed
                 servers.pop(gone).close()
             for post in current:
+                started = time.time_ns()
                 stamps = _mtimes(_dependencies(project, post))
                 before = seen.get(post, {})
                 if before == stamps:
@@ -107,7 +125,7 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
                     if server is not None:
                         server.close()
                     start(post)
-                seen[post] = _mtimes(_dependencies(project, post))
+                seen[post] = _stamps_of_build(project, post, stamps, started)
     finally:
         close_all(servers)
         signal.signal(signal.SIGTERM, previous)

@@ -42,6 +42,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from scratchbook import experiment, progress_bar
 from scratchbook.lab import mixture, models, moe, names, routing
+from scratchbook.lab import sample as sampling
 from scratchbook.lab import train as training
 
 CORPUS = Path(os.environ.get("SCRATCHBOOK_NAMES") or names.default_corpus_path())
@@ -170,6 +171,9 @@ def train_variant(name: str, config: moe.MoEConfig, train_config: training.Train
                                           "fractions": snapshots["fractions"],
                                           "experts": np.stack(snapshots["experts"])},
         "probe_routes": probe_routes,
+        # Part 3's prompts, four samples each, seed 11 as there: the series' fixed prompt set.
+        "prompted": {p: sampling.sample(model, data.vocab, 4, seed=11, prompt=p)
+                     for p in sampling.NAME_PROMPTS},
     }
 
 
@@ -453,6 +457,9 @@ early_churn = float(np.mean(top1_churn[:3]))
 late_churn = float(np.mean(top1_churn[-3:]))
 
 routes = {text: route for text, route in zip(PROBES, top1["probe_routes"])}
+prompt_rows = [[p or "(empty)"] + [", ".join(run["prompted"][p]) for run in runs.values()]
+               for p in sampling.NAME_PROMPTS]
+prompt_headers = ["prompt"] + list(runs)
 routing_export = {
     "experts": base_moe.n_expert, "layers": base_moe.n_layer,
     "samples": [{"text": text, "tokens": ["."] + list(text),
@@ -500,6 +507,15 @@ routing_export = {
 # [makeMoE](https://github.com/AviSoori1x/makeMoE); the ideas go back to
 # [Jacobs et al. (1991)](https://www.cs.toronto.edu/~hinton/absps/jjnh91.pdf) and, for
 # deep networks, [Shazeer et al. (2017)](https://arxiv.org/abs/1701.06538).
+#
+# ## Samples from the series' prompts
+#
+# Part 3 sampled its models from a fixed set of name prompts, four samples each from the
+# same random seed; here are the five models of this post on the same prompts. These models
+# learned three kinds of line, and nothing in a prompt says which kind to write, so the empty
+# prompt may start arithmetic or code as well as a name:
+#
+# {{ table(prompt_rows, headers=prompt_headers, formats={"prompt": "code"}, key="prompts") }}
 #
 # The router decides *which* computation a token gets. The next post asks *how much*.
 #

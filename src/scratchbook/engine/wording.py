@@ -67,7 +67,8 @@ def mean_sd(values) -> tuple[float, float, int]:
 def t_critical(dof: float) -> float:
     """Student's t two-sided 5% critical value, for the degrees of freedom rounded down
     (conservative); 2.042 (30 dof) beyond the table."""
-    return T_975[min(max(int(math.floor(dof)), 1), len(T_975)) - 1]
+    whole = int(math.floor(dof + 1e-9))   # 3.9999999999 from rounding is 4
+    return T_975[min(max(whole, 1), len(T_975)) - 1]
 
 
 def stands_out(a, b) -> tuple[bool, float, float, float]:

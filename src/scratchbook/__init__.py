@@ -10,7 +10,7 @@ import sys as _sys
 
 from .engine import profile as _profile
 
-__all__ = ["experiment", "progress_bar"]
+__all__ = ["claim", "experiment", "progress_bar"]
 __version__ = "0.1.0"
 
 _profile.reexec_script_under_profile()
@@ -25,6 +25,9 @@ def __getattr__(name):
     if name == "experiment":
         from .engine.cache import experiment
         return experiment
+    if name == "claim":
+        from .engine.claims import claim
+        return claim
     if name == "progress_bar":
         from .engine.progress import progress_bar
         return progress_bar

@@ -11,7 +11,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CellError
+from .errors import CellError, ScratchbookError
 from .source import Post
 
 
@@ -80,6 +80,8 @@ def _cell_error(exc: BaseException, post: Post, root: Path, fallback: int) -> Ce
     line = next((f.lineno for f in reversed(kept) if f.filename == post.display_path), fallback)
     trace = "".join(traceback.format_list(kept)).rstrip("\n")
     message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if isinstance(exc, ScratchbookError):   # already in the author's terms (a false claim)
+        message = exc.message + (f"\n  hint: {exc.hint}" if exc.hint else "")
     return CellError(message, path=post.display_path, line=line, trace=trace)
 
 

@@ -1,7 +1,9 @@
 """Formatting helpers for prose: each keeps a value and its display format together.
 
 ``{{ num(loss, ".3f") }}``, ``{{ num(params, ",") }}``, ``{{ pct(share) }}``,
-``{{ seconds(elapsed) }}``. Every call records the value in the post's ledger under a key
+``{{ seconds(elapsed) }}``; in words: ``{{ plural(n, "task") }}``, ``{{ count_of(k, 26,
+"letter") }}``, ``{{ share(x) }}``, ``{{ seeds(losses, ".3f") }}``,
+``{{ difference(a, b, ".3f") }}`` (see :mod:`.wording`). Every call records the value in the post's ledger under a key
 (by default the text of the value's expression), with the literate source line showing it.
 """
 
@@ -13,6 +15,7 @@ import numbers
 from .errors import ScratchbookError
 from .hugo import SHORTCODE_OPEN
 from .ledger import Recorder, Tolerance, tolerance
+from .wording import count_phrase, format_share, mean_sd, noun, stands_out
 
 # A wall-clock time regenerates within this factor either way. Measured on one quiet 2-core
 # machine, the same cached-free experiment took 4.7 s in one build and 15.8 s in the next
@@ -51,9 +54,12 @@ def format_seconds(value: float) -> str:
 
 
 def format_value(value, spec: str) -> str:
-    """Format a number by a spec: a format() spec, 'pct', 'pct:N' or 'seconds'."""
+    """Format a number by a spec: a format() spec, 'pct', 'pct:N', 'share', 'share:N' (a
+    percentage that never rounds to a false 0% or 100%) or 'seconds'."""
     if spec == "seconds":
         return format_seconds(value)
+    if spec == "share" or spec.startswith("share:"):
+        return format_share(value, int(spec.partition(":")[2] or 1))
     if spec == "pct" or spec.startswith("pct:"):
         digits = int(spec.partition(":")[2] or 1)
         return f"{value * 100:.{digits}f}%"
@@ -97,6 +103,90 @@ class ValueHelpers:
         return self._record("seconds", value, "seconds", Tolerance("timing", float(factor)),
                             key, _line, _expr)
 
+    # ---- numbers in words: each number recorded as num() records it
+
+    def _count(self, helper, value, key, line, expr) -> tuple[int, str]:
+        """A whole number, recorded; (the number, its text)."""
+        try:
+            number = scalar(value, f"{helper}({expr})")
+        except TypeError as exc:
+            raise ScratchbookError(f"{helper}({expr}): {exc}", path=self.display_path,
+                                   line=line) from None
+        if isinstance(number, float) and number.is_integer():
+            number = int(number)
+        if not isinstance(number, int):
+            raise ScratchbookError(f"{helper}({expr}): {number!r} is not a whole number",
+                                   path=self.display_path, line=line,
+                                   hint="count things with whole numbers; use num() for others")
+        return number, self._record(helper, number, ",", Tolerance(), key, line, expr)
+
+    def plural(self, count, word: str, plural: str | None = None, key: str | None = None,
+               _line: int | None = None, _expr: str = "") -> Shown:
+        """``1 task``, ``3 tasks``; an irregular plural as ``plural(n, "child", "children")``."""
+        number, text = self._count("plural", count, key, _line, _expr)
+        return Shown(f"{text} {noun(number, word, plural)}")
+
+    def count_of(self, count, total, word: str, plural: str | None = None,
+                 key: str | None = None, _line: int | None = None, _expr: str = "") -> Shown:
+        """``all 26 letters``, ``none of the 26 letters``, ``3 of the 26 letters`` (``both``
+        for two, ``the only letter`` for one). The total is recorded as ``<key> (total)``."""
+        name = key or _expr or "count_of"
+        number, text = self._count("count_of", count, name, _line, _expr)
+        whole, whole_text = self._count("count_of", total, f"{name} (total)", _line, _expr)
+        try:
+            return Shown(count_phrase(number, whole, text, whole_text, word, plural))
+        except ValueError as exc:
+            raise ScratchbookError(f"count_of({_expr}): {exc}", path=self.display_path,
+                                   line=_line) from None
+
+    def share(self, value, digits: int = 1, key: str | None = None, rel: float | None = None,
+              abs: float | None = None, _line: int | None = None, _expr: str = "") -> Shown:
+        """A fraction as a percentage that never reads a false extreme: ``under 0.1%`` for a
+        small share above 0, ``over 99.9%`` for one just below 1, ``0%`` and ``100%`` only
+        when exact."""
+        return self._record("share", value, f"share:{digits}", tolerance(rel, abs), key,
+                            _line, _expr)
+
+    def seeds(self, values, fmt: str = ".3f", unit: str = "seed", key: str | None = None,
+              rel: float | None = None, abs: float | None = None, _line: int | None = None,
+              _expr: str = "") -> Shown:
+        """One measurement repeated over seeds: ``2.350 ± 0.012 (5 seeds)`` (mean ± sample
+        standard deviation). Recorded as ``<key> mean``, ``<key> sd`` and ``<key> n``."""
+        name = key or _expr or "seeds"
+        try:
+            mean, sd, n = mean_sd(_numbers(values, f"seeds({_expr})"))
+        except (TypeError, ValueError) as exc:
+            raise ScratchbookError(f"seeds({_expr}): {exc}", path=self.display_path,
+                                   line=_line) from None
+        tol = tolerance(rel, abs)
+        shown_mean = self._record("seeds", mean, fmt, tol, f"{name} mean", _line, _expr)
+        count = self._record("seeds", n, "", Tolerance(), f"{name} n", _line, _expr)
+        runs = noun(n, unit)
+        if n == 1:
+            return Shown(f"{shown_mean} ({count} {runs})")
+        shown_sd = self._record("seeds", sd, fmt, tol, f"{name} sd", _line, _expr)
+        return Shown(f"{shown_mean} ± {shown_sd} ({count} {runs})")
+
+    def difference(self, a, b, fmt: str = ".3f", lower: str = "lower", higher: str = "higher",
+                   noise: str = "within seed noise", key: str | None = None,
+                   _line: int | None = None, _expr: str = "") -> Shown:
+        """How ``a`` (values over seeds) compares with ``b``: ``lower by 0.031`` / ``higher
+        by 0.031`` when the difference of the means stands out of the seeds' noise, else
+        ``within seed noise``. The rule is Welch's two-sample t-test at the two-sided 5%
+        level (see :func:`.wording.stands_out`); each side needs two values or more.
+        Recorded under the call's text, with the difference and the noise threshold."""
+        try:
+            out, delta, threshold, _t = stands_out(_numbers(a, "difference(a, ...)"),
+                                                   _numbers(b, "difference(..., b)"))
+            amount = format_value(float(delta if delta >= 0 else -delta), fmt)
+        except (TypeError, ValueError) as exc:
+            raise ScratchbookError(f"difference(): {exc}", path=self.display_path,
+                                   line=_line) from None
+        text = f"{lower if delta < 0 else higher} by {amount}" if out else noise
+        value = {"difference": delta, "noise": threshold}
+        return Shown(self.recorder.record(key or _expr or "difference", value, text,
+                                          Tolerance(), self.where(_line)))
+
     def show(self, value, _line: int | None = None, _expr: str = ""):
         """What a bare ``{{ expr }}`` prints: helper output as it is; text and whole numbers
         recorded exactly; a fractional number refused (it needs a format)."""
@@ -124,3 +214,12 @@ class ValueHelpers:
                 line=_line, hint=f"write {{{{ num({_expr}, '.3f') }}}} (or pct/seconds)")
         display = str(int(number)) if isinstance(number, float) else str(number)
         return Shown(self.recorder.record(_expr, number, display, Tolerance(), self.where(_line)))
+
+
+def _numbers(values, what: str) -> list:
+    """Plain numbers from a sequence (a list, an array, a 1-d tensor)."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{what}: pass the values, one per seed (a list)")
+    return [scalar(value, what) for value in values]

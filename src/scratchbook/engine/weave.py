@@ -22,6 +22,7 @@ import jinja2
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 
+from .claims import CODE_CLAIMS, evaluate
 from .errors import ScratchbookError
 from .frontmatter import FrontMatter
 from .hugo import code_block, inline_code, inline_text
@@ -30,8 +31,10 @@ from .prose import ProseUndefined, checked_helpers, prepare_prose, syntax_error
 from .show import DEFAULT_TIMING_FACTOR, Shown, ValueHelpers, format_value, scalar
 from .source import Cell, Post
 
-RECORDING_HELPERS = {"num", "pct", "seconds", "table"}
+RECORDING_HELPERS = {"num", "pct", "seconds", "table", "plural", "count_of", "share", "seeds",
+                     "difference", "claim"}
 LOCATED_HELPERS = RECORDING_HELPERS | {"figure", "data_file"}   # told their prose line
+WHOLE_CALL_KEY = {"difference"}   # keyed by the call's whole text: its two sides name it
 HIDE_INPUT = {"hide-input", "remove-input", "hide-cell", "remove-cell"}
 HIDE_OUTPUT = {"hide-output", "remove-output", "hide-cell", "remove-cell"}
 REMOVE_CELL = {"hide-cell", "remove-cell"}   # on prose and raw cells too (Jupyter's meaning)
@@ -128,7 +131,8 @@ class LocationExtension(Extension):
                         break
                     first.append(arg)
                 keyword = len(first) >= 2 and first[0].type == "name" and first[1].type == "assign"
-                expr = _text(tokens[index:close + 1]) if keyword else _text(first)
+                whole = keyword or token.value in WHOLE_CALL_KEY
+                expr = _text(tokens[index:close + 1]) if whole else _text(first)
                 tokens[close:close] = _location_kwargs(token.lineno, expr, leading_comma=bool(args))
             index += 1
         return tokens
@@ -179,8 +183,34 @@ class Weaver:
     def helpers(self) -> dict:
         return checked_helpers({
             "num": self.values.num, "pct": self.values.pct, "seconds": self.values.seconds,
+            "plural": self.values.plural, "count_of": self.values.count_of,
+            "share": self.values.share, "seeds": self.values.seeds,
+            "difference": self.values.difference, "claim": self.claim,
             "__show": self.values.show, "figure": self.figure, "code": self.code,
             "diff": self.diff, "table": self.table, "data_file": self.data_file})
+
+    def claim(self, condition, sentence: str, otherwise: str | None = None,
+              key: str | None = None, _line: int | None = None, _expr: str = "",
+              **values) -> Shown:
+        """``sentence`` while ``condition`` holds; when it does not, ``otherwise`` if given,
+        else the build fails naming this line, the sentence and the ``values`` (keyword
+        arguments: the numbers the condition compares). Recorded as ``claim: <condition>``."""
+        made = evaluate(condition, sentence, otherwise, key or f"claim: {_expr or sentence}",
+                        values, self.post.display_path, _line, _expr)
+        self._record_claim(made, self.values.where(_line))
+        return Shown(made.shown)
+
+    def _record_claim(self, made, where: str) -> None:
+        self.recorder.record(made.key, made.value, made.display, Tolerance(), where)
+
+    def _record_code_claims(self, namespace: dict) -> None:
+        """Claims made by code cells (``scratchbook.claim``), in the order they ran."""
+        for made in namespace.get(CODE_CLAIMS, []):
+            line = made.line
+            if self.moved_line is not None and line:
+                line = self.moved_line(line)
+            where = f"{made.path}:{line}" if made.path == self.post.display_path else made.path
+            self._record_claim(made, where)
 
     def _partial(self, name: str, **context) -> Shown:
         return Shown(self.partials.get_template(f"partials/{name}").render(**context).rstrip("\n"))
@@ -374,6 +404,7 @@ class Weaver:
     def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
         if self.figure_memo is not None:
             self.figure_memo.begin(namespace)
+        self._record_code_claims(namespace)
         blocks, lines, line = [], [], 1
         for index, cell in enumerate(self.post.cells):
             if cell.kind != "code" and (set(cell.tags) & REMOVE_CELL or not cell.active):

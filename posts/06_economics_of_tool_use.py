@@ -306,8 +306,7 @@ ax.legend(frameon=False, fontsize=8)
 # {{ table(ref_rows, headers=ref_headers, formats=ref_formats, key="policy_at_ref") }}
 #
 # The policy calls for {{ pct(mul2_rate) }} of the two-digit products and at most
-# {{ pct(mem_rate) }} of the queries it has memorized: it learned which questions it can
-# answer. The always-call column is the tool's ceiling, and it is not 100%: of the
+# {{ pct(mem_rate) }} of the queries it has memorized: {{ claim(mul2_rate > 0.9 and mem_rate < 0.1, "it learned which questions it can answer", mul2_rate=mul2_rate, mem_rate=mem_rate) }}. The always-call column is the tool's ceiling, and it is not 100%: of the
 # {{ num(n_test, ",") }} forced calls, {{ always_failed }} failed ({{ always_malformed }} of them
 # malformed), {{ failed_words }}, and {{ wrong_after_call }} more answers went wrong after a
 # successful call ({{ wrong_after_kinds.get("mul2", 0) }} of them two-digit products): the model

@@ -129,7 +129,7 @@ USAGE = {
     "seconds": "seconds(elapsed)",
     "figure": 'figure(fig, "name", alt="what it shows", caption="...")',
     "code": "code(function_or_class)",
-    "diff": "diff(Base, Variant)",
+    "diff": "diff(Base, Variant) or diff(Base, Variant, also=[NewLayer])",
     "table": 'table(rows, headers=["name", "loss"], formats={"loss": ".3f"})',
     "data_file": 'data_file(data, "name")',
 }

@@ -67,13 +67,16 @@ cpu_cores = os.cpu_count()
 # ## The change: one class
 #
 # The baseline block runs attention, then one feed-forward network (`FeedForward`). The
-# mixture-of-experts block keeps everything and swaps that one attribute:
+# mixture-of-experts block keeps everything and swaps that one attribute. Below, its
+# `__init__` runs the baseline's through `super()` (the unchanged lines are context), then
+# replaces `self.ffn`; `forward` it inherits unchanged. The second part of the diff is the
+# new `MoE` layer that takes the feed-forward network's place:
 #
-# {{ diff(models.Block, moe.MoEBlock) }}
+# {{ diff(models.Block, moe.MoEBlock, also=[moe.MoE]) }}
 #
-# The work happens in the `MoE` layer that replaces `FeedForward`. Its router is a single
-# linear map from a token's vector to one score per expert. A softmax turns the scores into
-# probabilities; the token goes to the top expert (*top-1*, as in the
+# The router is `self.router`, a single linear map from a token's vector to one score per
+# expert. A softmax turns the scores into probabilities; the token goes to the top expert
+# (*top-1*, as in the
 # [Switch Transformer](https://arxiv.org/abs/2101.03961)) or the top two (*top-2*, as in
 # [GShard](https://arxiv.org/abs/2006.16668)), and the experts' outputs are added up,
 # weighted by those probabilities, which is also how the router receives a gradient.

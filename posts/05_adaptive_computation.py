@@ -139,9 +139,10 @@ add_e = examples["addition"]
 # information at most {{ BUDGET.window }} positions and an answer whose evidence lies far
 # back needs several passes. And there are no position embeddings (a learned bias per
 # offset in the window says where things are), so the same weights run on inputs longer
-# than any seen in training. Against the baseline's attention (`LocalAttention` is a
-# subclass: the baseline's lines that it does not redefine, such as `qkv`, it inherits
-# unchanged, although the diff shows them as removed):
+# than any seen in training. Against the baseline's attention, `LocalAttention` (a
+# subclass) keeps the baseline's layers, run through `super()`, and adds the bias per
+# offset and a `mask`; `forward` and `weights` apply that mask where the baseline applied
+# the causal one, and `qkv` is inherited unchanged:
 #
 # {{ diff(models.CausalSelfAttention, halting.LocalAttention) }}
 #

@@ -135,7 +135,7 @@ USAGE = {
     "claim": 'claim(a > b, "A beats B.", a=a, b=b)',
     "figure": 'figure(fig, "name", alt="what it shows", caption="...")',
     "code": "code(function_or_class)",
-    "diff": "diff(Base, Variant)",
+    "diff": "diff(Base, Variant) or diff(Base, Variant, also=[NewLayer])",
     "table": 'table(rows, headers=["name", "loss"], formats={"loss": ".3f"})',
     "data_file": 'data_file(data, "name")',
 }

@@ -9,7 +9,6 @@ Everything written from code goes through ``hugo.py`` so it reaches the page lit
 
 from __future__ import annotations
 
-import difflib
 import inspect
 import io
 import json
@@ -23,6 +22,7 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token
 
 from .claims import CODE_CLAIMS, evaluate
+from .codediff import Source, plain_source, unified
 from .errors import ScratchbookError
 from .frontmatter import FrontMatter
 from .hugo import code_block, inline_code, inline_text
@@ -260,8 +260,13 @@ class Weaver:
         return Shown(self.url(file_name))
 
     def _source(self, obj) -> tuple[str, str, int]:
+        source = self._lines(obj)
+        return "\n".join(source.lines) + "\n", source.path, source.first if source.path else 0
+
+    def _lines(self, obj) -> Source:
+        """The dedented lines of a code object (or text), its file and first line."""
         if isinstance(obj, str):
-            return textwrap.dedent(obj), "", 0
+            return plain_source(obj)
         obj = inspect.unwrap(obj)
         try:
             lines, start = inspect.getsourcelines(obj)
@@ -276,7 +281,8 @@ class Weaver:
             shown = str(path.resolve().relative_to(self.root))
         except ValueError:
             shown = path.name
-        return textwrap.dedent("".join(lines)), shown, start
+        return Source(textwrap.dedent("".join(lines)).splitlines(), start, shown,
+                      getattr(obj, "__qualname__", ""), obj)
 
     def code(self, obj, language: str = "python") -> Shown:
         """The source of a function or class, with the file and lines it comes from."""
@@ -285,18 +291,20 @@ class Weaver:
         return self._partial("code.md.j2", code=text.rstrip("\n"), language=language,
                              path=path, first=start, last=last)
 
-    def diff(self, old, new, context: int = 3) -> Shown:
-        """A unified diff between two code objects (or texts): only the changed hunks."""
-        old_text, old_path, _ = self._source(old)
-        new_text, new_path, _ = self._source(new)
-        label = lambda obj, path: (f"{path}: {getattr(obj, '__qualname__', '')}".strip(": ")
-                                   if path else "a" if obj is old else "b")
-        lines = list(difflib.unified_diff(old_text.splitlines(), new_text.splitlines(),
-                                          label(old, old_path), label(new, new_path),
-                                          n=context, lineterm=""))
-        if not lines:
-            raise ScratchbookError("diff(): the two sources are identical")
-        return self._partial("diff.md.j2", diff="\n".join(lines))
+    def diff(self, old, new, context: int = 3, also=()) -> Shown:
+        """The real change from ``old`` to ``new`` (code objects or texts) as a unified diff.
+
+        Classes are compared member by member (``codediff.py``): what a subclass inherits
+        unchanged is named, not shown as deleted. ``also=[Cls, fn]`` shows further code
+        the variant needs, in full, as added."""
+        if not isinstance(also, (list, tuple)):
+            also = [also]
+        text = unified(self._lines(old), self._lines(new), [self._lines(obj) for obj in also],
+                       context)
+        if not text:
+            raise ScratchbookError("diff(): the two sources are identical",
+                                   hint="diff a variant against the class it changes")
+        return self._partial("diff.md.j2", diff=text)
 
     def table(self, rows, headers=None, formats=None, key: str | None = None,
               _line: int | None = None, _expr: str = "") -> Shown:

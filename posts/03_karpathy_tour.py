@@ -469,8 +469,8 @@ baseline_train_rows = [[field, str(value)] for field, value in asdict(transforme
 #
 # From here on, "the baseline" means this transformer: makemore's architecture and size,
 # trained with the schedule below. Part 4 replaces the per-position MLP inside `Block` with a
-# set of experts; Part 5 applies the block several times; Part 6 adds tokens that call a
-# tool. Each is shown as a diff against the classes above.
+# set of experts and Part 5 applies the block several times, each shown as a diff against
+# the classes above; Part 6 keeps the model's code and adds tokens that call a tool.
 #
 # {{ table(baseline_rows, headers=["model setting", "value"], key="baseline_model") }}
 #

@@ -98,3 +98,19 @@ def figure(height: float, width: float = COLUMN_IN):
                          f"({COLUMN_IN:.2f} in); its text would shrink below {MIN_TEXT_PX} px")
     use()
     return Figure(figsize=(width, height), layout="constrained")
+
+
+def plain_log_labels(axis) -> None:
+    """Label a log-scaled ``axis`` (``ax.xaxis``/``ax.yaxis``) 0.2, 1, 10 rather than with
+    matplotlib's 10^x: mathtext superscripts are drawn at 70% of the size, below the minimum.
+    Minor ticks are labelled at 2 and 5 times a power of ten."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(value, _):
+        lead = round(value / 10 ** math.floor(math.log10(value))) if value > 0 else 0
+        return f"{value:g}" if lead in (2, 5) else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))

@@ -264,7 +264,10 @@ def fragile_depth(init: str, corpus_file: Path) -> dict:
 deep = {init: fragile_depth(init, CORPUS) for init in diagnostics.INITS}
 # The lab's diagnostics.plot_diagnostics, drawn a column wide: same histograms, the blog's style.
 fig_deep = style.figure(height=7.6)
-for (ax_a, ax_g), (init, result) in zip(fig_deep.subplots(len(deep), 2, sharex="col"), deep.items()):
+deep_axes = fig_deep.subplots(len(deep), 2)
+for ax in deep_axes[1:, 0]:
+    ax.sharex(deep_axes[0, 0])  # tanh outputs share [-1, 1]; each gradient panel keeps its scale
+for (ax_a, ax_g), (init, result) in zip(deep_axes, deep.items()):
     snap = result["init"]
     for layer in snap["layers"]:
         ax_a.plot(diagnostics._centers(snap["act_bins"]),

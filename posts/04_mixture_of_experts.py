@@ -270,7 +270,7 @@ fig_matrix = style.figure(height=2.6 * ((base_moe.n_layer + 1) // 2))
 matrix_axes = fig_matrix.subplots((base_moe.n_layer + 1) // 2, 2, sharex=True, sharey=True)
 for layer, ax in enumerate(matrix_axes.ravel()[:base_moe.n_layer]):
     share = routing.row_normalize(stats["MoE top-1"][layer]["counts"])  # expert x domain
-    image = ax.imshow(share, cmap="Purples", vmin=0, vmax=1)
+    image = ax.imshow(share, cmap="Purples", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(mixture.DOMAINS)), mixture.DOMAINS)
     ax.set_yticks(range(base_moe.n_expert), [f"expert {i + 1}" for i in range(base_moe.n_expert)])
     ax.set_title(f"layer {layer + 1}: NMI {stats['MoE top-1'][layer]['nmi']:.2f}")
@@ -360,7 +360,8 @@ axes[1].set_xticks(range(base_moe.n_expert), [str(i + 1) for i in range(base_moe
 axes[1].set_xlabel("expert")
 axes[1].set_ylabel("share of tokens")
 axes[1].set_title("without balancing loss, at the end")
-axes[1].legend()
+axes[1].set_ylim(0, axes[1].get_ylim()[1] * 1.3)  # room for the legend
+axes[1].legend(ncol=2)
 
 aux_final = float(np.mean([routing.load_balance_ratio(f) for f in top1["snapshots"]["fractions"][-1]]))
 noaux_final = float(np.mean([routing.load_balance_ratio(f) for f in final]))

@@ -499,7 +499,8 @@ for ax, (name, profs) in zip(axes, profiles.items()):
     ax.set_title(name)
     if ax in axes[::2]:
         ax.set_ylabel("passes (N + R)")
-    ax.legend(prop={"family": "monospace", "size": style.SMALL_PT})
+    ax.legend(prop={"family": "monospace", "size": style.SMALL_PT}, loc="upper left")
+axes[0].set_ylim(0, axes[0].get_ylim()[1] * 1.4)  # shared: headroom for every panel's legend
 
 par = {p["text"]: p for p in profiles["parity"]}
 par_a, par_b = list(par)

@@ -209,7 +209,7 @@ for kind in KINDS:
 ax_acc.axvline(BUDGET.warmup_steps, color=style.INK, lw=0.8, ls="--")
 ax_acc.set_xlabel("step")
 ax_acc.set_ylabel("test answers right without the tool")
-ax_acc.legend(handlelength=1)
+ax_acc.legend(handlelength=1, loc="center right")
 for level in (costs.index(0.05), REF, costs.index(0.5)):
     ax_lab.plot([r["step"] for r in warm_rounds], [r["label_call_share"][level]["all"] for r in warm_rounds],
                 "o-", markersize=3, label=f"price {costs[level]:g}")

@@ -4,12 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test check watch benchmark clean
+.PHONY: build test check watch benchmark clean chromium
 
 build: $(STAMP)            ## run every post and write hugo_content/ and figures/
 	$(BIN)/scratchbook build --jobs 2
 
-test: $(STAMP)             ## the test suite, then regenerate every post from a cold cache
+test: $(STAMP) chromium    ## the test suite, then regenerate every post from a cold cache
 	$(BIN)/python -m pytest
 	$(BIN)/scratchbook check
 
@@ -27,6 +27,13 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The figure tests render every figure in Debian's Chromium: installed here when missing and
+# we are root with apt-get (CI); otherwise tests/figures fails saying how to install it.
+chromium:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi
 
 clean:
 	rm -rf $(VENV) .scratchbook

@@ -57,9 +57,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
-
-from scratchbook import experiment, progress_bar
+from scratchbook import experiment, progress_bar, style
 from scratchbook.lab import corpus, diagnostics, models, names
 from scratchbook.lab import sample as sampling
 from scratchbook.lab import train as training
@@ -145,11 +143,11 @@ top_starts, _ = top_letters(counted["counts"][0])
 start_letters = int((counted["counts"][0, 1:] > 0).sum())
 top_endings, ending_share = top_letters(counted["counts"][:, 0])
 
-fig_counts = Figure(figsize=(7.5, 6.5), layout="constrained")
+fig_counts = style.figure(height=6.6)
 ax = fig_counts.subplots()
 image = ax.imshow(np.log10(counted["counts"].numpy() + 1), cmap="Blues")
-ax.set_xticks(range(len(LETTERS)), LETTERS, fontsize=8)
-ax.set_yticks(range(len(LETTERS)), LETTERS, fontsize=8)
+ax.set_xticks(range(len(LETTERS)), LETTERS)
+ax.set_yticks(range(len(LETTERS)), LETTERS)
 ax.set_xlabel("next character")
 ax.set_ylabel("current character")
 fig_counts.colorbar(image, ax=ax, shrink=0.8, label="log10(count + 1)")
@@ -217,12 +215,12 @@ centred = embeddings - embeddings.mean(axis=0)
 _, singular, components = np.linalg.svd(centred, full_matrices=False)
 plane = centred @ components[:2].T
 explained = float((singular[:2] ** 2).sum() / (singular ** 2).sum())
-fig_embed = Figure(figsize=(5.5, 5), layout="constrained")
+fig_embed = style.figure(height=5, width=5.5)
 ax = fig_embed.subplots()
 vowels = set("aeiouy")
 for (x, y), ch in zip(plane, LETTERS):
     ax.text(x, y, ch, fontsize=13, ha="center", va="center",
-            color="tab:red" if ch in vowels else "tab:blue" if ch != "." else "black")
+            color=style.VERMILLION if ch in vowels else style.BLUE if ch != "." else style.INK)
 pad = np.abs(plane).max() * 1.1
 ax.set_xlim(-pad, pad)
 ax.set_ylim(-pad, pad)
@@ -253,9 +251,9 @@ vowel_chance = vowel_count * (vowel_count - 1) / (len(LETTERS) - 1)
 #
 # The embeddings are where the model's idea of a character lives. Each one has
 # {{ base.n_embd }} numbers; squashed to two dimensions (which keeps
-# {{ pct(explained) }} of their spread), vowels in red and consonants in blue:
+# {{ pct(explained) }} of their spread), vowels in vermillion and consonants in blue:
 #
-# {{ figure(fig_embed, "mlp-embeddings", alt="Scatter plot of the 27 character embeddings projected to two dimensions, vowels in red", caption="The MLP's character embeddings, projected onto their first two principal components.") }}
+# {{ figure(fig_embed, "mlp-embeddings", alt="Scatter plot of the 27 character embeddings projected to two dimensions, vowels in vermillion", caption="The MLP's character embeddings, projected onto their first two principal components.") }}
 #
 # Nobody told the model which letters are vowels. Characters that can stand in similar
 # places end up with similar vectors because that makes the next-character guess easier.
@@ -274,7 +272,29 @@ def fragile_depth(init: str, corpus_file: Path) -> dict:
 
 
 deep = {init: fragile_depth(init, CORPUS) for init in diagnostics.INITS}
-fig_deep = diagnostics.plot_diagnostics(deep, when="init")
+# The lab's diagnostics.plot_diagnostics, drawn a column wide: same histograms, the blog's style.
+fig_deep = style.figure(height=7.6)
+deep_axes = fig_deep.subplots(len(deep), 2)
+for ax in deep_axes[1:, 0]:
+    ax.sharex(deep_axes[0, 0])  # tanh outputs share [-1, 1]; each gradient panel keeps its scale
+for (ax_a, ax_g), (init, result) in zip(deep_axes, deep.items()):
+    snap = result["init"]
+    for layer in snap["layers"]:
+        ax_a.plot(diagnostics._centers(snap["act_bins"]),
+                  diagnostics._density(layer["act_hist"], snap["act_bins"]),
+                  label=f"{layer['layer']}: {100 * layer['saturated']:.0f}%")
+        ax_g.plot(diagnostics._centers(snap["grad_bins"]),
+                  diagnostics._density(layer["grad_hist"], snap["grad_bins"]),
+                  label=f"{layer['layer']}: {layer['grad_std']:.0e}")
+    ax_a.set_title(f"{init}: tanh outputs")
+    ax_g.set_title(f"{init}: gradients at them")
+    ax_a.set_xlim(-1, 1)
+    ax_g.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))
+    for ax in (ax_a, ax_g):
+        ax.set_yticks([])
+        ax.set_ylim(0, ax.get_ylim()[1] * 1.7)  # headroom for the legend
+        ax.legend(loc="upper center", ncol=3, handlelength=1, columnspacing=0.8,
+                  borderaxespad=0.2)
 saturation_rows = [[init] + [layer["saturated"] for layer in deep[init]["init"]["layers"]]
                    + [deep[init]["val_loss"]] for init in diagnostics.INITS]
 saturation_headers = (["initialisation"]
@@ -313,7 +333,7 @@ bn_gap = bn_loss - scaled_loss
 # The histograms show each layer's tanh outputs and the gradients arriving at them, at
 # initialisation, on one batch:
 #
-# {{ figure(fig_deep, "deep-mlp-diagnostics", alt="Histograms of tanh outputs and gradients per layer for naive, scaled and batchnorm initialisations", caption="Inside a " ~ num(deep_layers) ~ "-layer tanh MLP at initialisation. Left: tanh outputs per layer (legend: share saturated, |t| > 0.97). Right: gradients at those outputs.") }}
+# {{ figure(fig_deep, "deep-mlp-diagnostics", alt="Histograms of tanh outputs and gradients per layer for naive, scaled and batchnorm initialisations", caption="Inside a " ~ num(deep_layers) ~ "-layer tanh MLP at initialisation. Left: tanh outputs per layer (legend: share saturated, |t| > 0.97). Right: gradients at those outputs (legend: their standard deviation).") }}
 #
 # With naive weights each unit sums a hundred inputs of unit size, so its input is around
 # ten and tanh is pinned at -1 or +1: {{ pct(naive_sat) }} of the units are saturated on
@@ -369,12 +389,12 @@ tokens = torch.tensor([[0] + data.vocab.encode(attention_name)])
 maps = net.attention_maps(tokens)
 last_layer = maps[-1][0]  # (heads, T, T)
 labels = ["."] + list(attention_name)
-fig_attention = Figure(figsize=(10, 3), layout="constrained")
-for head, ax in enumerate(fig_attention.subplots(1, base.n_head)):
+fig_attention = style.figure(height=2.6)
+for head, ax in enumerate(fig_attention.subplots(1, base.n_head, sharey=True)):
     ax.imshow(last_layer[head].numpy(), cmap="Greens", vmin=0, vmax=1)
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
-    ax.set_title(f"head {head + 1}", fontsize=10)
+    ax.set_title(f"head {head + 1}")
     ax.set_xlabel("attends to")
     if head == 0:
         ax.set_ylabel("position")
@@ -418,17 +438,18 @@ comparison.insert(0, ["counting", "1 character", "729 counts", "(one pass of cou
 total_train_seconds = sum(run["history"]["train_time"] for run in runs.values()) + sum(
     d["seconds"] for d in deep.values())
 
-fig_curves = Figure(figsize=(8, 4.5), layout="constrained")
+fig_curves = style.figure(height=4.2)
 ax = fig_curves.subplots()
-for (name, run), colour in zip(runs.items(), ("tab:gray", "tab:blue", "tab:red")):
+for (name, run), colour in zip(runs.items(), (style.SKY, style.BLUE, style.VERMILLION)):
     history = run["history"]
     train_curve = diagnostics.smooth(history["train_loss"], 50)
     ax.plot(np.arange(len(train_curve)) * 50 + 25, train_curve, color=colour, alpha=0.45,
             linewidth=1)
     ax.plot(history["checkpoints"]["step"], history["checkpoints"]["test_loss"], "o-",
             color=colour, label=f"{name} (test)", markersize=3)
-ax.axhline(counted["test_loss"], color="black", linestyle=":", label="counting (test)")
+ax.axhline(counted["test_loss"], color=style.INK, linestyle=":", label="counting (test)")
 ax.set_xscale("log")
+style.plain_log_labels(ax.xaxis)
 ax.set_ylim(1.8, 3.5)
 ax.set_xlabel("training step")
 ax.set_ylabel("loss (nats per character)")

@@ -37,10 +37,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from torch.utils.flop_counter import FlopCounterMode
 
-from scratchbook import experiment, progress_bar
+from scratchbook import experiment, progress_bar, style
 from scratchbook.lab import mixture, models, moe, names, routing
 from scratchbook.lab import sample as sampling
 from scratchbook.lab import train as training
@@ -249,7 +248,7 @@ total_flops_ratio = costs["dense (same total)"]["flops"] / costs["MoE top-1"]["f
 # checks them within a factor), while the counts are the same everywhere.
 (top1_low, top1_high), (dense_low, dense_high) = quartiles("MoE top-1"), quartiles("dense (same active)")
 
-fig_losses = Figure(figsize=(8, 4.2), layout="constrained")
+fig_losses = style.figure(height=4.2)
 ax = fig_losses.subplots()
 for name, run in runs.items():
     steps_ = run["history"]["checkpoints"]["step"]
@@ -260,7 +259,7 @@ for name, run in runs.items():
 ax.set_xlabel("training step")
 ax.set_ylabel("loss (nats per character)")
 ax.set_ylim(0.8, 2.5)
-ax.legend(frameon=False, fontsize=8)
+ax.legend()
 
 best_dense = min(dense_active["history"]["final_test_loss"], dense_total["history"]["final_test_loss"])
 moe_vs_active = top1["history"]["final_test_loss"] - dense_active["history"]["final_test_loss"]
@@ -342,20 +341,23 @@ best_layer = int(np.argmax(top1_nmi))
 best_nmi = top1_nmi[best_layer]
 top2_best_nmi = max(s["nmi"] for s in stats["MoE top-2"])
 
-fig_matrix = Figure(figsize=(11, 3.1), layout="constrained")
-for layer, ax in enumerate(fig_matrix.subplots(1, base_moe.n_layer)):
+fig_matrix = style.figure(height=2.6 * ((base_moe.n_layer + 1) // 2))
+matrix_axes = fig_matrix.subplots((base_moe.n_layer + 1) // 2, 2, sharex=True, sharey=True)
+for layer, ax in enumerate(matrix_axes.ravel()[:base_moe.n_layer]):
     counts = stats["MoE top-1"][layer]["counts"]  # expert x domain
     # P(domain | expert) / P(domain): 1 where an expert sees a domain as often as the data
     # does, so the largest domain does not fill every row by its size alone.
     share = routing.row_normalize(counts) / (counts.sum(axis=0) / counts.sum())
-    image = ax.imshow(share, cmap="PuOr_r", vmin=0, vmax=2)
+    image = ax.imshow(share, cmap="PuOr_r", vmin=0, vmax=2, aspect="auto")
     ax.set_xticks(range(len(mixture.DOMAINS)), mixture.DOMAINS)
     ax.set_yticks(range(base_moe.n_expert), [f"expert {i + 1}" for i in range(base_moe.n_expert)])
-    ax.set_title(f"layer {layer + 1}: NMI {stats['MoE top-1'][layer]['nmi']:.2f}", fontsize=10)
+    ax.set_title(f"layer {layer + 1}: NMI {stats['MoE top-1'][layer]['nmi']:.2f}")
     for e in range(base_moe.n_expert):
         for d in range(len(mixture.DOMAINS)):
-            ax.text(d, e, f"{share[e, d]:.2f}", ha="center", va="center", fontsize=7)
-fig_matrix.colorbar(image, ax=fig_matrix.axes, shrink=0.8, label="domain's share of the expert's tokens / of all tokens")
+            ax.text(d, e, f"{share[e, d]:.2f}", ha="center", va="center", gid=style.ON_IMAGE,
+                    color="white" if abs(share[e, d] - 1) > 0.6 else "#1b1b1b")
+fig_matrix.colorbar(image, ax=fig_matrix.axes, shrink=0.8,
+                    label="domain's share here / in all tokens")
 
 # Expert choice by character class inside each domain (top-1, the layer with highest NMI),
 # leaving out the start token that opens every line (it is always routed the same way).
@@ -423,22 +425,24 @@ def utilisation(run):
             for snap in run["snapshots"]["fractions"]]
 
 
-fig_util = Figure(figsize=(9, 3.5), layout="constrained")
+fig_util = style.figure(height=3.4)
 axes = fig_util.subplots(1, 2)
 for name, run in (("with balancing loss", top1), ("without", noaux)):
     axes[0].plot(run["snapshots"]["step"], utilisation(run), "o-", markersize=3, label=name)
-axes[0].axhline(1.0, color="black", linewidth=0.8, linestyle=":")
+axes[0].axhline(1.0, color=style.INK, linewidth=0.8, linestyle=":")
 axes[0].set_xlabel("training step")
 axes[0].set_ylabel("busiest expert / mean load")
-axes[0].legend(frameon=False)
+axes[0].legend()
 final = noaux["snapshots"]["fractions"][-1]
 for layer, fractions in enumerate(final):
     axes[1].bar(np.arange(base_moe.n_expert) + layer * 0.2 - 0.3, fractions, width=0.2,
                 label=f"layer {layer + 1}")
-axes[1].set_xticks(range(base_moe.n_expert), [f"expert {i + 1}" for i in range(base_moe.n_expert)])
+axes[1].set_xticks(range(base_moe.n_expert), [str(i + 1) for i in range(base_moe.n_expert)])
+axes[1].set_xlabel("expert")
 axes[1].set_ylabel("share of tokens")
-axes[1].set_title("without balancing loss, end of training", fontsize=10)
-axes[1].legend(frameon=False, fontsize=8)
+axes[1].set_title("without balancing loss, at the end")
+axes[1].set_ylim(0, axes[1].get_ylim()[1] * 1.3)  # room for the legend
+axes[1].legend(ncol=2)
 
 aux_final = float(np.mean([routing.load_balance_ratio(f) for f in top1["snapshots"]["fractions"][-1]]))
 noaux_final = float(np.mean([routing.load_balance_ratio(f) for f in final]))

@@ -34,9 +34,7 @@ import os
 import re
 
 import numpy as np
-from matplotlib.figure import Figure
-
-from scratchbook import experiment
+from scratchbook import experiment, style
 from scratchbook.lab import adaptive, algorithmic, halting, models
 
 BUDGET = adaptive.Budget()
@@ -203,22 +201,23 @@ acc_headers = ["task", "model", "mean passes", "answers right", "examples right"
 acc_formats = {"mean passes": ".2f", "answers right": "pct", "examples right": "pct",
                "longer inputs, answers right": "pct"}
 
-fig_compute = Figure(figsize=(11, 3.3), layout="constrained")
-for ax, (name, r) in zip(fig_compute.subplots(1, 4, sharey=True), results.items()):
+fig_compute = style.figure(height=5.2)
+for ax, (name, r) in zip(fig_compute.subplots(2, 2, sharex=True, sharey=True).ravel(), results.items()):
     xs = [r["fixed"][d]["mean_passes"] for d in DEPTHS]
     ys = [r["fixed"][d]["per_position"] for d in DEPTHS]
-    ax.plot(xs, ys, "o-", color="tab:blue", label="fixed depth")
+    ax.plot(xs, ys, "o-", color=style.BLUE, label="fixed depth")
     for d, x, y in zip(DEPTHS, xs, ys):
-        ax.annotate(str(d), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
-    ax.plot([r["act"]["mean_passes"]], [r["act"]["per_position"]], "*", color="tab:red",
+        ax.annotate(str(d), (x, y), textcoords="offset points", xytext=(4, -11))
+    ax.plot([r["act"]["mean_passes"]], [r["act"]["per_position"]], "*", color=style.VERMILLION,
             markersize=13, label="ACT")
     ax.set_xscale("log", base=2)
     ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
     ax.set_title(name)
+for ax in fig_compute.axes[2:]:
     ax.set_xlabel("mean passes per answer")
-ax0 = fig_compute.axes[0]
-ax0.set_ylabel("answers right (test)")
-ax0.legend(frameon=False, fontsize=8, loc="lower right")
+for ax in fig_compute.axes[::2]:
+    ax.set_ylabel("answers right (test)")
+fig_compute.axes[0].legend(loc="lower right")
 
 
 def best_fixed(r):
@@ -261,7 +260,7 @@ dominated = [n for n in TASK_NAMES if act_summary[n]["match"] is not None
 # share of answers right on the test set; an example counts as right only if all its
 # answers are.
 #
-# {{ figure(fig_compute, "accuracy-vs-compute", alt="Four panels, one per task: share of test answers right against mean passes per answer, for fixed depths 1, 2, 4 and 8 (a line) and for ACT (a star)", caption="Test accuracy against the passes actually spent per answer. Blue: one shared block applied a fixed number of times (labels). Red star: ACT, which picks the number per position.") }}
+# {{ figure(fig_compute, "accuracy-vs-compute", alt="Four panels, one per task: share of test answers right against mean passes per answer, for fixed depths 1, 2, 4 and 8 (a line) and for ACT (a star)", caption="Test accuracy against the passes actually spent per answer. Blue: one shared block applied a fixed number of times (labels). Vermillion star: ACT, which picks the number per position.") }}
 #
 # {{ table(acc_rows, headers=acc_headers, formats=acc_formats, key="accuracy") }}
 #
@@ -301,17 +300,18 @@ parity_max_len = algorithmic.TASKS["parity"].lengths[1]
 parity_ratio = [parity_cover[d] / d for d in DEPTHS if parity_cover[d] < parity_max_len]
 mean_ratio = float(np.mean(parity_ratio)) if parity_ratio else float("nan")
 
-fig_reach = Figure(figsize=(11, 3.3), layout="constrained")
-for ax, (name, r) in zip(fig_reach.subplots(1, 4, sharey=True), results.items()):
+fig_reach = style.figure(height=5.2)
+for ax, (name, r) in zip(fig_reach.subplots(2, 2, sharey=True).ravel(), results.items()):
     for d in DEPTHS:
         br = r["fixed"][d]["by_reach"]
         ks = sorted(k for k in br if br[k]["n"] >= 10)
         ax.plot(ks, [br[k]["acc"] for k in ks], "o-", markersize=3, label=f"{d} pass" if d == 1 else f"{d} passes")
     ax.set_title(name)
+for ax in fig_reach.axes[2:]:
     ax.set_xlabel("reach (positions back)")
-ax0 = fig_reach.axes[0]
-ax0.set_ylabel("answers right")
-ax0.legend(frameon=False, fontsize=8)
+for ax in fig_reach.axes[::2]:
+    ax.set_ylabel("answers right")
+fig_reach.axes[0].legend()
 
 # %% [markdown]
 # ## The step function
@@ -344,14 +344,15 @@ rho_headers = ["task", "difficulty", "ACT mean passes", "Spearman ρ, passes vs 
 rho_formats = {"ACT mean passes": ".2f", "Spearman ρ, passes vs reach": "+.2f",
                "Spearman ρ, passes vs difficulty": "+.2f"}
 
-fig_act = Figure(figsize=(11, 3.3), layout="constrained")
-for ax, (name, r) in zip(fig_act.subplots(1, 4), results.items()):
+fig_act = style.figure(height=5.2)
+for ax, (name, r) in zip(fig_act.subplots(2, 2, sharey=True).ravel(), results.items()):
     bd = r["act"]["by_difficulty"]
     ks = sorted(k for k in bd if bd[k]["n"] >= 10)
-    ax.plot(ks, [bd[k]["passes"] for k in ks], "o-", color="tab:red")
-    ax.set_title(f"{name}: ρ = {r['act']['spearman_difficulty']:+.2f}", fontsize=10)
-    ax.set_xlabel(r["difficulty"], fontsize=8)
-fig_act.axes[0].set_ylabel("ACT mean passes (N + R)")
+    ax.plot(ks, [bd[k]["passes"] for k in ks], "o-", color=style.VERMILLION)
+    ax.set_title(f"{name}: ρ = {r['act']['spearman_difficulty']:+.2f}")
+    ax.set_xlabel(r["difficulty"])
+for ax in fig_act.axes[::2]:
+    ax.set_ylabel("ACT mean passes (N + R)")
 
 follows = [n for n in TASK_NAMES if results[n]["act"]["spearman_reach"] >= 0.5]
 add = results["addition"]["act"]
@@ -401,19 +402,19 @@ sweep_headers = ["τ", "mean passes", "answers right", "examples right", "passes
 sweep_formats = {"τ": ".3f", "mean passes": ".2f", "answers right": "pct", "examples right": "pct",
                  "passes per training batch": ".1f"}
 
-fig_pareto = Figure(figsize=(6, 4), layout="constrained")
+fig_pareto = style.figure(height=4, width=6)
 ax = fig_pareto.subplots()
 rs = results[sweep_task]
 ax.plot([rs["fixed"][d]["mean_passes"] for d in DEPTHS], [rs["fixed"][d]["per_position"] for d in DEPTHS],
-        "o-", color="tab:blue", label="fixed depth")
+        "o-", color=style.BLUE, label="fixed depth")
 for d in DEPTHS:
     ax.annotate(f"{d}", (rs["fixed"][d]["mean_passes"], rs["fixed"][d]["per_position"]),
-                textcoords="offset points", xytext=(4, -10), fontsize=8)
-ax.plot([t["mean_passes"] for t in sweep], [t["per_position"] for t in sweep], "*-", color="tab:red",
+                textcoords="offset points", xytext=(4, -11))
+ax.plot([t["mean_passes"] for t in sweep], [t["per_position"] for t in sweep], "*-", color=style.VERMILLION,
         markersize=11, label="ACT")
 for t in sweep:
     ax.annotate(f"τ={t['tau']:g}", (t["mean_passes"], t["per_position"]), textcoords="offset points",
-                xytext=(5, 4), fontsize=8)
+                xytext=(5, 4))
 ax.set_xscale("log", base=2)
 ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
 ax.set_xlabel("mean passes per answer")
@@ -447,7 +448,7 @@ else:
 # {{ sweep_task }}, ACT trained with {{ sweep | length }} values of \( \tau \), drawn with the
 # fixed depths:
 #
-# {{ figure(fig_pareto, "tau-pareto", alt="Accuracy against mean passes on the sorted task for fixed depths and for ACT at three ponder costs", caption="Accuracy against compute on " ~ sweep_task ~ ": fixed depths (blue) and ACT at each ponder cost τ (red).") }}
+# {{ figure(fig_pareto, "tau-pareto", alt="Accuracy against mean passes on the sorted task for fixed depths and for ACT at three ponder costs", caption="Accuracy against compute on " ~ sweep_task ~ ": fixed depths (blue) and ACT at each ponder cost τ (vermillion).") }}
 #
 # {{ table(sweep_rows, headers=sweep_headers, formats=sweep_formats, key="tau_sweep") }}
 #
@@ -491,8 +492,8 @@ act_beats_8 = [n for n in TASK_NAMES
 
 # %% tags=["hide-input"]
 profiles = {name: r["act"]["profiles"] for name, r in results.items()}
-fig_prof = Figure(figsize=(11, 5.5), layout="constrained")
-axes = fig_prof.subplots(2, 2).ravel()
+fig_prof = style.figure(height=5.6)
+axes = fig_prof.subplots(2, 2, sharey=True).ravel()
 for ax, (name, profs) in zip(axes, profiles.items()):
     width = 0.8 / len(profs)
     for i, p in enumerate(profs):
@@ -501,8 +502,10 @@ for ax, (name, profs) in zip(axes, profiles.items()):
     longest = max(profs, key=lambda p: len(p["text"]))
     ax.set_xticks(range(len(longest["text"])), list(longest["text"]), fontfamily="monospace")
     ax.set_title(name)
-    ax.set_ylabel("passes (N + R)")
-    ax.legend(frameon=False, fontsize=7, prop={"family": "monospace", "size": 7})
+    if ax in axes[::2]:
+        ax.set_ylabel("passes (N + R)")
+    ax.legend(prop={"family": "monospace", "size": style.SMALL_PT}, loc="upper left")
+axes[0].set_ylim(0, axes[0].get_ylim()[1] * 1.4)  # shared: headroom for every panel's legend
 
 par = {p["text"]: p for p in profiles["parity"]}
 par_a, par_b = list(par)

@@ -59,9 +59,7 @@ import os
 from collections import Counter
 
 import numpy as np
-from matplotlib.figure import Figure
-
-from scratchbook import experiment, progress_bar
+from scratchbook import experiment, progress_bar, style
 from scratchbook.lab import dream, tools, tooluse
 
 BUDGET = dream.Budget()
@@ -180,8 +178,8 @@ train_seconds = warm["history"]["seconds"] + sum(r["train_seconds"] for r in [*r
 warm_rounds = warm["history"]["rounds"]
 policy_rounds = main["history"]["rounds"]
 KINDS = tools.QUERY_TYPES
-COLORS = {"mul1": "tab:blue", "mul2": "tab:red", "fact_frequent": "tab:green", "fact_rare": "tab:orange",
-          "fact_unseen": "tab:purple"}
+COLORS = {"mul1": style.BLUE, "mul2": style.VERMILLION, "fact_frequent": style.GREEN,
+          "fact_rare": style.ORANGE, "fact_unseen": style.PURPLE}
 
 
 def smooth(xs, k=25):
@@ -189,33 +187,35 @@ def smooth(xs, k=25):
     return np.convolve(xs, np.ones(k) / k, mode="valid")
 
 
-fig_loss = Figure(figsize=(11, 3.4), layout="constrained")
+fig_loss = style.figure(height=3.6)
 ax_loss, ax_acc, ax_lab = fig_loss.subplots(1, 3)
+ax_acc.sharex(ax_loss)      # both span warm-up and policy training
 steps = warm["history"]["step"] + main["history"]["step"]
 answer_loss = warm["history"]["answer_loss"] + main["history"]["answer_loss"]
 k = 25
-ax_loss.plot(steps[k - 1:], smooth(answer_loss, k), color="tab:blue", label="train (answers, smoothed)")
+ax_loss.plot(steps[k - 1:], smooth(answer_loss, k), color=style.BLUE, label="train (smoothed)")
 rounds_all = warm_rounds + policy_rounds[1:]
 ax_loss.plot([r["step"] for r in rounds_all], [r["val_loss"] for r in rounds_all], "o-", markersize=3,
-             color="tab:red", label="validation")
-ax_loss.axvline(BUDGET.warmup_steps, color="grey", lw=0.8, ls="--")
+             color=style.VERMILLION, label="validation")
+ax_loss.axvline(BUDGET.warmup_steps, color=style.INK, lw=0.8, ls="--")
 ax_loss.set_yscale("log")
+style.plain_log_labels(ax_loss.yaxis)
 ax_loss.set_xlabel("step")
 ax_loss.set_ylabel("loss per trained token (nats)")
-ax_loss.legend(frameon=False, fontsize=8)
+ax_loss.legend()
 for kind in KINDS:
     ax_acc.plot([r["step"] for r in rounds_all], [r["test_right_no_tool"][kind] for r in rounds_all], "o-",
                 markersize=3, color=COLORS[kind], label=kind)
-ax_acc.axvline(BUDGET.warmup_steps, color="grey", lw=0.8, ls="--")
+ax_acc.axvline(BUDGET.warmup_steps, color=style.INK, lw=0.8, ls="--")
 ax_acc.set_xlabel("step")
 ax_acc.set_ylabel("test answers right without the tool")
-ax_acc.legend(frameon=False, fontsize=7)
+ax_acc.legend(handlelength=1, loc="center right")
 for level in (costs.index(0.05), REF, costs.index(0.5)):
     ax_lab.plot([r["step"] for r in warm_rounds], [r["label_call_share"][level]["all"] for r in warm_rounds],
                 "o-", markersize=3, label=f"price {costs[level]:g}")
 ax_lab.set_xlabel("step (warm-up)")
 ax_lab.set_ylabel("training queries labelled 'call' (prob)")
-ax_lab.legend(frameon=False, fontsize=8)
+ax_lab.legend()
 
 final_warm = warm_rounds[-1]
 LAB_LEVEL = costs.index(0.5)
@@ -287,15 +287,15 @@ for lo, hi in BINS:
 seen_mask = is_fact & (seen >= 1)
 seen_right, seen_call = float(never_right[seen_mask].mean()), float(calls_ref[seen_mask].mean())
 
-fig_seen = Figure(figsize=(6.5, 3.4), layout="constrained")
+fig_seen = style.figure(height=3.4, width=6.5)
 ax = fig_seen.subplots()
 xs = np.arange(len(BINS))
-ax.bar(xs - 0.2, bin_right, width=0.4, color="tab:green", label="right without the tool")
-ax.bar(xs + 0.2, bin_call, width=0.4, color="tab:red", label=f"policy calls (price {ref_cost:g})")
+ax.bar(xs - 0.2, bin_right, width=0.4, color=style.GREEN, label="right without the tool")
+ax.bar(xs + 0.2, bin_call, width=0.4, color=style.VERMILLION, label=f"policy calls (price {ref_cost:g})")
 ax.set_xticks(xs, bin_labels)
 ax.set_xlabel("times the fact was mentioned in training")
 ax.set_ylabel("share of test facts")
-ax.legend(frameon=False, fontsize=8)
+ax.legend()
 
 # %% [markdown]
 # ## The learned policy at one price
@@ -317,7 +317,7 @@ ax.legend(frameon=False, fontsize=8)
 # Agreement with the *oracle* router, which calls exactly when the no-tool answer is
 # wrong, is {{ pct(agreement) }}. By how often a fact was mentioned in training:
 #
-# {{ figure(fig_seen, "calls-by-frequency", alt="Bar chart: for test facts grouped by how often training mentioned them, the share answered right without the tool and the share for which the policy calls", caption="Facts grouped by how often training mentioned them: the share the model answers right without the tool (green) and the share for which the learned policy calls (red), at a price of " ~ ref_cost ~ ".") }}
+# {{ figure(fig_seen, "calls-by-frequency", alt="Bar chart: for test facts grouped by how often training mentioned them, the share answered right without the tool and the share for which the policy calls", caption="Facts grouped by how often training mentioned them: the share the model answers right without the tool (bluish green) and the share for which the learned policy calls (vermillion), at a price of " ~ ref_cost ~ ".") }}
 #
 # {{ table(bin_rows, headers=["times mentioned", "facts", "right without the tool", "policy calls"], formats={"right without the tool": "pct", "policy calls": "pct"}, key="by_frequency") }}
 #
@@ -334,27 +334,29 @@ def sweep(run, mode="policy"):
     return [lv[mode] for lv in run["eval"]["levels"]]
 
 
-fig_sweep = Figure(figsize=(11, 3.4), layout="constrained")
-ax_rate, ax_acc2, ax_score = fig_sweep.subplots(1, 3)
-STYLE = {"agree": ("tab:orange", "s-"), "prob": ("tab:red", "o-"), "toolformer": ("tab:purple", "^-")}
+fig_sweep = style.figure(height=3.6)
+ax_rate, ax_acc2, ax_score = fig_sweep.subplots(1, 3, sharex=True)
+STYLE = {"agree": (style.SKY, "s-"), "prob": (style.VERMILLION, "o-"), "toolformer": (style.PURPLE, "^-")}
 for scheme, run in runs.items():
     color, marker = STYLE[scheme]
     ax_rate.plot(costs, [s["call_rate"] for s in sweep(run)], marker, color=color, label=scheme, markersize=4)
     ax_acc2.plot(costs, [s["accuracy"] for s in sweep(run)], marker, color=color, label=scheme, markersize=4)
     ax_score.plot(costs, [s["score"] for s in sweep(run)], marker, color=color, label=scheme, markersize=4)
-for mode, style in (("always", "k--"), ("never", "k:")):
-    ax_rate.plot(costs, [s["call_rate"] for s in sweep(main, mode)], style, lw=1, label=f"{mode} call")
-    ax_acc2.plot(costs, [s["accuracy"] for s in sweep(main, mode)], style, lw=1, label=f"{mode} call")
-    ax_score.plot(costs, [s["score"] for s in sweep(main, mode)], style, lw=1, label=f"{mode} call")
-ax_rate.plot(costs, [s["call_rate"] for s in sweep(main, "oracle")], "g-", lw=1, label="oracle")
-ax_acc2.plot(costs, [s["accuracy"] for s in sweep(main, "oracle")], "g-", lw=1, label="oracle")
-ax_score.plot(costs, [s["score"] for s in sweep(main, "oracle")], "g-", lw=1, label="oracle")
+for mode, dashes in (("always", "--"), ("never", ":")):
+    line = dict(color=style.INK, ls=dashes, lw=1, label=f"{mode} call")
+    ax_rate.plot(costs, [s["call_rate"] for s in sweep(main, mode)], **line)
+    ax_acc2.plot(costs, [s["accuracy"] for s in sweep(main, mode)], **line)
+    ax_score.plot(costs, [s["score"] for s in sweep(main, mode)], **line)
+oracle_line = dict(color=style.GREEN, lw=1, label="oracle")
+ax_rate.plot(costs, [s["call_rate"] for s in sweep(main, "oracle")], **oracle_line)
+ax_acc2.plot(costs, [s["accuracy"] for s in sweep(main, "oracle")], **oracle_line)
+ax_score.plot(costs, [s["score"] for s in sweep(main, "oracle")], **oracle_line)
 ax_rate.set_ylabel("call rate")
 ax_acc2.set_ylabel("accuracy")
 ax_score.set_ylabel("score = accuracy − price × call rate")
 for a in (ax_rate, ax_acc2, ax_score):
     a.set_xlabel("price of a call")
-ax_score.legend(frameon=False, fontsize=7)
+ax_score.legend(handlelength=1.5)
 
 sweep_rows = []
 for level, cost in enumerate(costs):

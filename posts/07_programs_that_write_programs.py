@@ -61,9 +61,7 @@ import os
 import random
 
 import numpy as np
-from matplotlib.figure import Figure
-
-from scratchbook import experiment
+from scratchbook import experiment, style
 from scratchbook.lab.synthesis import WakeSleepConfig, run_ablations
 from scratchbook.lab.synthesis import compress as compression
 from scratchbook.lab.synthesis import dsl
@@ -195,7 +193,7 @@ for name in EXAMPLE_TASKS:
 # %% tags=["hide-input"]
 CONDITION_LABELS = {"full": "full (library + guide)", "no-library": "no library learning",
                     "no-guide": "no recognition model", "plain": "plain enumeration"}
-COLOURS = {"full": "tab:red", "no-library": "tab:blue", "no-guide": "tab:orange", "plain": "tab:gray"}
+COLOURS = {"full": style.VERMILLION, "no-library": style.BLUE, "no-guide": style.ORANGE, "plain": style.INK}
 
 
 @experiment
@@ -274,25 +272,25 @@ test_gain = change(final["test_solved"] - first["test_solved"], "test tasks")
 cost_verb = "fall" if cost_final < cost_first else "rise"
 stopped_growing = peak_library_cycle < n_cycles and not grew_after_peak
 
-fig_growth = Figure(figsize=(10, 3.6), layout="constrained")
-panels = fig_growth.subplots(1, 3)
+fig_growth = style.figure(height=3.9)
+panels = fig_growth.subplots(1, 3, sharex=True)
 for name, run in runs.items():
     xs = [c["cycle"] for c in run["cycles"]]
-    style = dict(color=COLOURS[name], marker="o", markersize=4, label=CONDITION_LABELS[name],
-                 linewidth=2.2 if name == "full" else 1.4)
-    panels[0].plot(xs, [c["train_solved"] for c in run["cycles"]], **style)
-    panels[1].plot(xs, [c["test_solved"] for c in run["cycles"]], **style)
-    panels[2].plot(xs, [c["library_size"] for c in run["cycles"]], **style)
-for ax, title, top in zip(panels, (f"training tasks solved (of {n_train})", f"test tasks solved (of {n_test})",
-                                   "learned functions in the library"),
+    line = dict(color=COLOURS[name], marker="o", markersize=4, label=CONDITION_LABELS[name],
+                linewidth=2.2 if name == "full" else 1.4)
+    panels[0].plot(xs, [c["train_solved"] for c in run["cycles"]], **line)
+    panels[1].plot(xs, [c["test_solved"] for c in run["cycles"]], **line)
+    panels[2].plot(xs, [c["library_size"] for c in run["cycles"]], **line)
+for ax, title, top in zip(panels, (f"training tasks solved\n(of {n_train})", f"test tasks solved\n(of {n_test})",
+                                   "learned functions\nin the library"),
                           (n_train, n_test, None)):
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title)
     ax.set_xlabel("wake-sleep cycle")
     ax.set_xticks(range(1, n_cycles + 1))
     if top:
-        ax.axhline(top, color="black", linewidth=0.6, linestyle=":")
+        ax.axhline(top, color=style.INK, linewidth=0.6, linestyle=":")
         ax.set_ylim(0, top + 2)
-panels[0].legend(frameon=False, fontsize=8, loc="lower right")
+fig_growth.legend(*panels[0].get_legend_handles_labels(), loc="outside lower center", ncol=2)
 
 # %% [markdown]
 # The full loop, one row per cycle. "Solved" for training tasks counts the solutions in
@@ -563,16 +561,16 @@ plain_repeats = all(c["solved_train"] == runs["plain"]["cycles"][0]["solved_trai
 family_names = list(families)
 solved_share = np.array([[sum(t.name in runs[name]["solutions"] for t in families[f]) / len(families[f])
                           for name in runs] for f in family_names])
-fig_families = Figure(figsize=(7.5, 7), layout="constrained")
+fig_families = style.figure(height=7.4)
 ax = fig_families.subplots()
 ax.imshow(solved_share, cmap="Greens", vmin=0, vmax=1, aspect="auto")
 for i, f in enumerate(family_names):
     for j, name in enumerate(runs):
         solved = sum(t.name in runs[name]["solutions"] for t in families[f])
-        ax.text(j, i, f"{solved}/{len(families[f])}", ha="center", va="center", fontsize=8,
-                color="white" if solved_share[i, j] > 0.6 else "black")
-ax.set_xticks(range(len(runs)), [CONDITION_LABELS[n].replace(" (", "\n(") for n in runs], fontsize=8)
-ax.set_yticks(range(len(family_names)), family_names, fontsize=8)
+        ax.text(j, i, f"{solved}/{len(families[f])}", ha="center", va="center", gid=style.ON_IMAGE,
+                color="white" if solved_share[i, j] > 0.6 else "#1b1b1b")
+ax.set_xticks(range(len(runs)), [CONDITION_LABELS[n].replace(" (", "\n(") for n in runs])
+ax.set_yticks(range(len(family_names)), family_names)
 ax.xaxis.tick_top()
 
 

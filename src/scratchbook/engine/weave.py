@@ -471,7 +471,7 @@ def render_figure(fig, format: str = "svg") -> bytes:
     import matplotlib
 
     buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "scratchbook", "svg.fonttype": "path"}):
+    with matplotlib.rc_context({"svg.hashsalt": "scratchbook", "svg.fonttype": "none"}):
         metadata = {"Date": None} if format == "svg" else {"Software": None}
         fig.savefig(buffer, format=format, metadata=metadata, bbox_inches="tight")
     return buffer.getvalue()

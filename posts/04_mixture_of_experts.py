@@ -490,6 +490,17 @@ top1_churn = churn(top1)
 early_churn = float(np.mean(top1_churn[:3]))
 late_churn = float(np.mean(top1_churn[-3:]))
 
+fig_churn = style.figure(height=3.0)
+ax = fig_churn.subplots()
+for (name, run), color in zip((("with balancing loss", top1), ("without", noaux)),
+                              (style.BLUE, style.ORANGE)):
+    ax.plot(run["snapshots"]["step"][1:], churn(run), "o-", color=color, markersize=3, label=name)
+ax.set_xlabel("training step (end of the interval)")
+ax.set_ylabel("tokens that changed expert")
+ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+ax.set_ylim(bottom=0)
+ax.legend(frameon=False)
+
 routes = {text: route for text, route in zip(PROBES, top1["probe_routes"])}
 prompt_rows = [[p or "(empty)"] + [", ".join(run["prompted"][p]) for run in runs.values()]
                for p in sampling.NAME_PROMPTS]
@@ -515,10 +526,14 @@ routing_export = {
 # {{ num(noaux_final, ".2f") }} without it; the busiest expert of any layer in the
 # unbalanced model takes {{ pct(noaux_peak) }} of the tokens. {{ collapse_sentence }}
 #
-# Routing is also not stable while the model learns. Between consecutive snapshots
+# {{ claim(early_churn > 0.05, "Routing is also not stable while the model learns", otherwise="Routing settles early", early_churn=early_churn) }}. Between consecutive snapshots
 # ({{ num(SNAPSHOT_EVERY) }} steps apart) of the top-1 model, {{ pct(early_churn) }} of
 # validation tokens changed expert early in training and {{ pct(late_churn) }} near the
-# end. Churn matters because an expert only learns from the tokens it receives: a token
+# end (all layers together):
+#
+# {{ figure(fig_churn, "routing-churn", alt="Share of validation tokens whose expert changed between consecutive snapshots, over training, with and without the balancing loss", caption="Routing churn: between consecutive snapshots " ~ num(SNAPSHOT_EVERY) ~ " steps apart, the share of validation tokens (all layers) whose first-choice expert changed.") }}
+#
+# Churn matters because an expert only learns from the tokens it receives: a token
 # that moves takes its training signal elsewhere.
 #
 # The routing of a few fixed strings (expert per token, per layer) and the loads over

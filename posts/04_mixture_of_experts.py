@@ -557,6 +557,9 @@ routing_export = {
 # [makeMoE](https://github.com/AviSoori1x/makeMoE); the ideas go back to
 # [Jacobs et al. (1991)](https://www.cs.toronto.edu/~hinton/absps/jjnh91.pdf) and, for
 # deep networks, [Shazeer et al. (2017)](https://arxiv.org/abs/1701.06538).
+# [DeepSeek-MoE](https://arxiv.org/abs/2401.06066) (Dai et al., 2024) goes the other way
+# from this post's four large experts: many small, finely split experts plus a few shared
+# ones that every token uses, so that experts can specialise.
 #
 # ## Samples from the series' prompts
 #

@@ -508,7 +508,9 @@ decisions_export = {
 #
 # ## What stops tools from being the default
 #
-# Tool use is not an alternative to scaling. It scales a different resource: computation
+# Tool use is not an alternative to scaling, the general method that Sutton's
+# [Bitter Lesson](http://www.incompleteideas.net/IncIdeas/BitterLesson.html) says wins in
+# the long run; it scales a different resource: computation
 # and memory outside the weights, which are exact, can be updated without retraining, and
 # leave a visible trace. Here, calling on every query lifts accuracy from
 # {{ pct(L["never"]["accuracy"]) }} to {{ pct(L["always"]["accuracy"]) }}. What keeps a call
@@ -535,9 +537,9 @@ decisions_export = {
 #
 # The toy shows the mechanism: a decision token, a price in the prompt, labels from the
 # model's own answers, and a policy that calls where it would be wrong and declines where it
-# knows. It shows that the way the decision is labelled changes the cost curve, and that
+# knows. It shows that the way the decision is labelled changes the cost curve{% if call_drop > 0.01 %}, and that
 # training answers only on the branch taken lets the other branch's skill slip (here, the
-# calls).
+# calls){% endif %}.
 #
 # It does not show that a large model would learn the same way. Its knowledge here is
 # nearly all-or-nothing (a fact is memorized or not), so a price moves only the few queries

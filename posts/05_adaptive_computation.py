@@ -219,6 +219,22 @@ for ax in fig_compute.axes[::2]:
     ax.set_ylabel("answers right (test)")
 fig_compute.axes[0].legend(loc="lower right")
 
+CURVES = {"fixed depth 1": (lambda r: r["fixed"][DEPTHS[0]]["curve"], style.SKY),
+          f"fixed depth {DEPTHS[-1]}": (lambda r: r["fixed"][DEPTHS[-1]]["curve"], style.BLUE),
+          "ACT": (lambda r: r["act"]["curve"], style.VERMILLION)}
+fig_curves = style.figure(height=5.2)
+for ax, (name, r) in zip(fig_curves.subplots(2, 2, sharex=True, sharey=True).ravel(), results.items()):
+    for label, (curve_of, color) in CURVES.items():
+        curve = curve_of(r)
+        ax.plot(curve["step"], curve["train"], color=color, alpha=0.45)
+        ax.plot(curve["step"], curve["test"], "o-", color=color, markersize=3, label=label)
+    ax.set_title(name)
+for ax in fig_curves.axes[2:]:
+    ax.set_xlabel("training step")
+for ax in fig_curves.axes[::2]:
+    ax.set_ylabel("loss (nats per answer)")
+fig_curves.axes[0].legend(loc="upper right")
+
 
 def best_fixed(r):
     return max(DEPTHS, key=lambda d: (r["fixed"][d]["per_position"], -d))
@@ -254,6 +270,13 @@ dominated = [n for n in TASK_NAMES if act_summary[n]["match"] is not None
 
 # %% [markdown]
 # ## Accuracy against measured compute
+#
+# First, how training went. Every model's loss on the answers, on training batches (faint,
+# the mean of the 50 steps before each point) and on the first 500 test examples (dots),
+# for one pass, for {{ DEPTHS[-1] }} passes and for ACT:
+#
+# {{ figure(fig_curves, "loss-curves", alt="Four panels, one per task: training and test loss against step for the one-pass model, the " ~ DEPTHS[-1] ~ "-pass model and ACT", caption="Loss on the answers during training: faint lines training batches (ACT's includes its ponder cost), dots the test examples.") }}
+#
 #
 # Compute here is counted, not assumed: for every answer, the passes the model actually
 # spent on it (for ACT, \( N + R \); for a fixed-depth model, its depth). Accuracy is the

@@ -228,3 +228,22 @@ def test_seed_study_rows():
     rows = seed_study("parity", b, biases=(1.0, -2.0), seeds=(0, 1), progress=lambda msg: None)
     assert [(r["halt_bias"], r["seed"]) for r in rows] == [(1.0, 0), (1.0, 1), (-2.0, 0), (-2.0, 1)]
     json.dumps(rows)
+
+
+def test_loss_curves_leave_training_unchanged_and_measure_the_test_loss():
+    """Evaluating during training draws no random numbers: the trained model is the same."""
+    from scratchbook.lab.adaptive import make_model, splits, task_loss, train_config, train_model
+
+    b = Budget(steps=12, n_train=64, n_test=32, n_embd=16)
+    data = splits("parity", b.n_train, b.n_test, b.n_test, seed=0)
+    for act in (False, True):
+        plain = make_model(b, 3, act=act, tau=0.01, seed=0)
+        watched = make_model(b, 3, act=act, tau=0.01, seed=0)
+        a = train_model(plain, data["train"], train_config(b))
+        w = train_model(watched, data["train"], train_config(b), eval_data=data["test"],
+                        eval_points=4, eval_size=16)
+        assert a["loss"] == w["loss"] and a["eval"] == []
+        assert [step for step, _ in w["eval"]] == [3, 6, 9, 12]
+        assert w["eval"][-1][1] == pytest.approx(task_loss(watched, data["test"], 16))
+        for p, q in zip(plain.parameters(), watched.parameters()):
+            assert torch.equal(p, q)

@@ -82,12 +82,18 @@ def tau_scale(step: int, steps: int, ramp=(0.0, 0.5)) -> float:
 
 
 def train_model(model: LoopedTransformer, data: TaskData, cfg: TrainConfig, ramp=(0.0, 0.5),
-                halt_lr: float = 1.0) -> dict:
+                halt_lr: float = 1.0, eval_data: TaskData | None = None, eval_points: int = 10,
+                eval_size: int = 500) -> dict:
     """Train in place; the ponder cost (if any) ramps in as tau_scale() says.
 
     Without the ramp, the cost of pondering arrives before pondering has paid
     off anywhere, and halting collapses to a single pass. halt_lr scales the
     learning rate of the halting unit (1 = the same as everything else).
+
+    With ``eval_data``: the task loss (cross-entropy on answers, nats, no ponder cost) on
+    its first ``eval_size`` examples at ``eval_points`` evenly spaced steps, in "eval" as
+    (step, loss) pairs. Evaluation draws no random numbers, so training is the same with or
+    without it; its time is not counted in "seconds".
     """
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -98,7 +104,9 @@ def train_model(model: LoopedTransformer, data: TaskData, cfg: TrainConfig, ramp
     rest = [p for n, p in model.named_parameters() if not n.startswith(("halt.", "ln_h."))]
     groups = [{"params": rest, "scale": 1.0}] + ([{"params": halting, "scale": halt_lr}] if halting else [])
     opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
-    losses, passes_run = [], 0
+    losses, passes_run, evals, eval_seconds = [], 0, [], 0.0
+    eval_at = ({round(cfg.steps * (i + 1) / eval_points) for i in range(eval_points)}
+               if eval_data is not None else set())
     model.train()
     t0 = time.perf_counter()
     for step in range(cfg.steps):
@@ -115,13 +123,31 @@ def train_model(model: LoopedTransformer, data: TaskData, cfg: TrainConfig, ramp
         opt.step()
         losses.append(loss.item())
         passes_run += int(model.halting.steps.max())  # the batch runs until its slowest position halts
+        if step + 1 in eval_at:
+            e0 = time.perf_counter()
+            evals.append((step + 1, task_loss(model, eval_data, eval_size)))
+            eval_seconds += time.perf_counter() - e0
     model.tau_scale = 1.0
-    seconds = time.perf_counter() - t0
+    seconds = time.perf_counter() - t0 - eval_seconds
     return {
-        "loss": losses, "seconds": seconds, "ms_per_step": 1000 * seconds / max(1, cfg.steps),
+        "loss": losses, "eval": evals, "seconds": seconds, "ms_per_step": 1000 * seconds / max(1, cfg.steps),
         "passes_run": passes_run,  # block applications to a batch, over all of training
         "ms_per_pass": 1000 * seconds / max(1, passes_run),
     }
+
+
+@torch.no_grad()
+def task_loss(model: LoopedTransformer, data: TaskData, size: int) -> float:
+    """Mean cross-entropy (nats) on the answers of the first ``size`` examples, without the
+    ponder cost; the model is left in training mode."""
+    model.eval()
+    X, Y = data.X[:size], data.Y[:size]
+    T = int(columns_needed(Y).max())
+    _, loss = model(X[:, :T], Y[:, :T])
+    if model.config.act:
+        loss = model.task_loss
+    model.train()
+    return float(loss)
 
 
 @torch.no_grad()
@@ -250,6 +276,15 @@ PROFILE_TEXTS = {
 }
 
 
+def loss_curve(tr: dict, window: int = 50) -> dict:
+    """From train_model's record: at each evaluation step, the mean training loss of the
+    ``window`` steps before it (with the ponder cost, for ACT) and the test task loss."""
+    steps = [step for step, _ in tr["eval"]]
+    train = [sum(tr["loss"][max(0, s - window):s]) / len(tr["loss"][max(0, s - window):s])
+             for s in steps]
+    return {"step": steps, "train": train, "test": [loss for _, loss in tr["eval"]]}
+
+
 def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
     t_start = time.perf_counter()
     torch.set_num_threads(b.threads)
@@ -261,11 +296,11 @@ def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
 
     for depth in b.depths:
         model = make_model(b, depth, seed=b.seed)
-        tr = train_model(model, data["train"], cfg)
+        tr = train_model(model, data["train"], cfg, eval_data=data["test"])
         r = summarize(data["test"], predict(model, data["test"]))
         r["long"] = summarize(data["long"], predict(model, data["long"]))
         r.update(seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"],
-                 final_loss=sum(tr["loss"][-20:]) / 20)
+                 final_loss=sum(tr["loss"][-20:]) / 20, curve=loss_curve(tr))
         out["fixed"][depth] = r
         progress(f"{task} fixed {depth}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
                  f"({tr['seconds']:.1f} s)")
@@ -274,10 +309,12 @@ def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
     out["tau_sweep"] = []
     for tau in sweep:
         model = make_model(b, b.cap, act=True, tau=tau, halting=spec.halting, seed=b.seed)
-        tr = train_model(model, data["train"], cfg, ramp=b.ramp)
+        tr = train_model(model, data["train"], cfg, ramp=b.ramp,
+                         eval_data=data["test"] if tau == b.tau else None)
         r = summarize(data["test"], predict(model, data["test"]))
         r.update(tau=tau, seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"])
         if tau == b.tau:
+            r["curve"] = loss_curve(tr)
             r["long"] = summarize(data["long"], predict(model, data["long"]))
             r["long_raised_cap"] = summarize(data["long"], predict(model, data["long"], passes=b.long_cap))
             r["profiles"] = pass_profile(model, PROFILE_TEXTS[task])

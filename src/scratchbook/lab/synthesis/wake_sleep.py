@@ -89,7 +89,8 @@ class WakeSleepRun:
     cycles: list  # CycleReport per cycle
     library: list  # every learned function, readable
     solutions: dict  # task -> solution text after the last cycle (train: in hand; test: last wake)
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float  # processor time of this process: the compute, whatever else the machine runs
     guide_loss: list = field(default_factory=list)  # final training loss of each cycle's guide
     guide_curves: list = field(default_factory=list)  # per cycle: [[step, loss], ...] of its guide
     def to_dict(self) -> dict:
@@ -104,7 +105,7 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
                    suite: Suite | None = None) -> WakeSleepRun:
     """Run config.cycles cycles; everything returned is plain data (dataclasses of lists, dicts, numbers)."""
     suite = suite or build_suite()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     train_names = [t.name for t in suite.train]
     test_names = {t.name for t in suite.test}
     library = Library()
@@ -174,7 +175,8 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
     return WakeSleepRun(condition, _plain(dataclasses.asdict(config)), reports,
                         [inv.text() for inv in library.inventions],
                         {t.name: show(final[t.name]) for t in suite.tasks if t.name in final},
-                        time.perf_counter() - start, guide_losses, guide_curves)
+                        time.perf_counter() - start, time.process_time() - cpu_start, guide_losses,
+                        guide_curves)
 
 
 def _bits_saved(library: Library, guide: TrainedGuide, suite: Suite, solutions: dict,

@@ -17,14 +17,19 @@
 #
 # That is the question behind DreamCoder, and it splits into two questions I can test on a
 # laptop. **Can a small system discover reusable abstractions** (functions it was never
-# given, which make later problems shorter to state)? And **does a neural guide make the
+# given, which make later problems shorter to state)? Lake et al. argue, in
+# ["Building machines that learn and think like people"](https://arxiv.org/abs/1604.00289)
+# (2017), that this kind of compositional reuse is much of what makes people learn from few
+# examples. And **does a neural guide make the
 # search for programs cheaper**, once there is something to search over?
 #
 # ## DreamCoder in one loop
 #
 # [DreamCoder](https://arxiv.org/abs/2006.08381) (Ellis et al.; code at
 # [ellisk42/ec](https://github.com/ellisk42/ec)) solves problems by writing programs in a
-# small functional language, and it improves by alternating three phases:
+# small functional language, and it improves by alternating three phases, named after
+# Hinton et al.'s [wake-sleep algorithm](https://www.cs.toronto.edu/~hinton/absps/ws.pdf)
+# (1995), in which a recognition model is trained on samples dreamed by a generative one:
 #
 # - **wake**: for each task (a handful of input/output examples) search for a program that
 #   maps every input to its output. The search enumerates programs from most to least
@@ -56,9 +61,11 @@
 # ## Our language and our tasks
 
 # %% tags=["hide-input"]
+import dataclasses
 import itertools
 import os
-import random
+import statistics
+import time
 
 import numpy as np
 from scratchbook import experiment, style
@@ -75,7 +82,7 @@ cpu_cores = os.cpu_count()
 suite = task_module.build_suite()
 n_tasks, n_train, n_test = len(suite.tasks), len(suite.train), len(suite.test)
 suite_sha = suite.checksum[:16]
-n_search, n_heldout = task_module.N_SEARCH, task_module.N_HELDOUT
+n_search, n_heldout, n_fresh = task_module.N_SEARCH, task_module.N_HELDOUT, len(suite.fresh_inputs)
 list_lengths = f"{task_module.MIN_LEN} to {task_module.MAX_LEN}"
 value_range = f"{task_module.LOW} to {task_module.HIGH}"
 CONFIG = WakeSleepConfig(cycles=5, wake_budget=200_000, seed=0)
@@ -166,9 +173,14 @@ for name in EXAMPLE_TASKS:
 #
 # {{ table(family_rows, headers=["family", "train", "test", "tasks"], formats={"tasks": "code"}, key="families") }}
 #
-# Every task has {{ n_search }} examples for the search and {{ n_heldout }} held-out ones: a
-# program that fits the first {{ n_search }} counts as a solution only if it also gets the
-# other {{ n_heldout }} right. Inputs are lists of {{ list_lengths }} integers from
+# Every task has {{ n_search }} examples for the search and {{ n_heldout }} held-out ones, and
+# the suite has {{ num(n_fresh, ",") }} fresh lists, drawn from a seed of their own, on which
+# each task's reference function gives the right answer. The search never sees the
+# held-out examples or the fresh lists. A program that fits the {{ n_search }} examples
+# counts as a solution only if it also gets the {{ n_heldout }} held-out examples and all
+# {{ num(n_fresh, ",") }} fresh lists right; otherwise it is an **overfit**, a program that
+# fits the examples and not the task, and the task stays unsolved. Every search in every
+# condition applies the same check. Inputs are lists of {{ list_lengths }} integers from
 # {{ value_range }}. A few tasks, two examples each:
 #
 # {{ table(example_rows, headers=["task", "input", "output"], formats={"task": "code", "input": "code", "output": "code"}, key="examples") }}
@@ -202,7 +214,16 @@ def wake_sleep_runs(config: WakeSleepConfig) -> dict:
     return {name: run.to_dict() for name, run in run_ablations(config).items()}
 
 
+@experiment
+def seed_runs(config: WakeSleepConfig, seeds: tuple) -> dict:
+    """The four conditions again under other seeds (same tasks, same budget): seed -> name -> run."""
+    return {str(seed): {name: run.to_dict() for name, run in run_ablations(dataclasses.replace(config, seed=seed)).items()}
+            for seed in seeds}
+
+
 runs = wake_sleep_runs(CONFIG)
+SEEDS = (CONFIG.seed, 1, 2)
+by_seed = {CONFIG.seed: runs, **{int(k): v for k, v in seed_runs(CONFIG, SEEDS[1:]).items()}}
 full = runs["full"]
 cycles = full["cycles"]
 last = {name: run["cycles"][-1] for name, run in runs.items()}
@@ -210,6 +231,9 @@ best_test = {name: max(c["test_solved"] for c in run["cycles"]) for name, run in
 n_cycles, wake_budget = CONFIG.cycles, CONFIG.wake_budget
 total_candidates = sum(c["candidates"] for run in runs.values() for c in run["cycles"])
 total_seconds = sum(run["seconds"] for run in runs.values())
+n_runs_all = sum(len(by_seed[seed]) for seed in SEEDS)
+candidates_all = sum(c["candidates"] for seed in SEEDS for run in by_seed[seed].values() for c in run["cycles"])
+n_guides_all = sum(len(run["guide_curves"]) for seed in SEEDS for run in by_seed[seed].values())
 full_seconds = full["seconds"]
 stage_seconds = {stage: sum(c["seconds"][stage] for c in cycles) for stage in ("wake", "abstraction", "dreaming")}
 guide_cfg = CONFIG.guide
@@ -224,7 +248,14 @@ plain_test_share = last["plain"]["test_solved"] / last["plain"]["test_total"]
 # {{ seconds(total_seconds) }} on this machine ({{ cpu_cores }} CPU cores, one of them used,
 # no GPU); the full loop alone takes {{ seconds(full_seconds) }}, of which
 # {{ seconds(stage_seconds["wake"]) }} is searching, {{ seconds(stage_seconds["abstraction"]) }}
-# compressing and {{ seconds(stage_seconds["dreaming"]) }} training guides.
+# compressing and {{ seconds(stage_seconds["dreaming"]) }} training guides. The same four
+# runs are repeated under {{ SEEDS | length - 1 }} more seeds, at the same budget per wake, to
+# see how much of a difference between conditions is luck. All told, the post's experiments
+# are {{ n_runs_all }} runs with a budget of {{ num(candidates_all, ",") }} candidates,
+# {{ n_guides_all }} guides trained for {{ guide_cfg.steps }} steps each, and one extra search
+# of {{ num(frontier["candidates"], ",") }} candidates further down. Counted as processor
+# time, which other programs on the machine inflate less than the wall clock, they take
+# {{ seconds(post_cpu_seconds) }} of one core.
 #
 # Against EC², this is a toy, and it differs in ways that make its numbers easier to get:
 #
@@ -261,6 +292,8 @@ cycle_headers = ["cycle", f"train solved (of {n_train})", f"test solved (of {n_t
 cycle_formats = {"mean solution size": ".2f", "candidates per solved task": ",.0f"}
 
 first, final = cycles[0], cycles[-1]
+n_full_spent = sum(c["candidates"] == wake_budget for c in cycles)
+full_spent_all = n_full_spent == n_cycles
 first_found_size = first["mean_size_found"]  # cycle 1's solutions, in primitives
 first_tasks_final_size = final["mean_size_first_solved"]  # the same tasks, in the final library
 n_first_solved = first["train_solved"]
@@ -296,7 +329,13 @@ fig_growth.legend(*panels[0].get_legend_handles_labels(), loc="outside lower cen
 # The full loop, one row per cycle. "Solved" for training tasks counts the solutions in
 # hand after that wake (they are kept from cycle to cycle); for test tasks, what that
 # cycle's wake found. Solution size is the mean number of nodes per training solution,
-# written with the library as it stands after the cycle's sleep.
+# written with the library as it stands after the cycle's sleep. **Candidates per solved
+# task** is what a wake paid for each task it solved: the candidates the wake enumerated
+# (its budget is {{ num(wake_budget, ",") }}, and {% if full_spent_all %}every wake of the full
+# loop spent all of it{% else %}{{ n_full_spent }} of the full loop's {{ n_cycles }} wakes
+# spent all of it; a wake stops early only when no task is left to find{% endif %}) divided by
+# the tasks, training and test, that this wake solved, counting training tasks it found
+# again after an earlier cycle. Overfits cost candidates and count as nothing.
 #
 # {{ table(cycle_rows, headers=cycle_headers, formats=cycle_formats, key="full_cycles") }}
 #
@@ -365,18 +404,11 @@ def run_program(text: str, library: dict, xs):
         return None
 
 
-REFERENCE = {name: fn for name, _, fn in task_module.task_functions()}
-
-
 def expected(task: str, xs):
-    out = REFERENCE[task](list(xs))
-    return tuple(out) if isinstance(out, list) else out
+    return task_module.reference(task)(xs)
 
 
-N_FRESH = 500
-fresh_rng = random.Random(7)
-fresh_inputs = [[fresh_rng.randint(task_module.LOW, task_module.HIGH)
-                 for _ in range(fresh_rng.randint(task_module.MIN_LEN, task_module.MAX_LEN))] for _ in range(N_FRESH)]
+fresh_inputs = suite.fresh_inputs  # the lists every solution was checked on inside the loop
 full_library = load_library(full["library"])
 
 # Plain-English readings of functions this run learns, matched by their exact text, each with
@@ -527,14 +559,86 @@ odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (con
 
 # %% tags=["hide-input"]
 SETTINGS = {name: (run["config"]["learn_library"], run["config"]["use_guide"]) for name, run in runs.items()}
+
+
+def overfits(run: dict, check: str) -> set:
+    """Distinct (task, program) pairs of a run that fitted a task's examples but failed `check`."""
+    return {(task, program) for c in run["cycles"] for task, program, failed in c["overfit"] if failed == check}
+
+
+fresh_overfits = {name: overfits(run, "fresh") for name, run in runs.items()}
+heldout_overfits = {name: overfits(run, "held-out") for name, run in runs.items()}
 ablation_rows = [[CONDITION_LABELS[name], "yes" if SETTINGS[name][0] else "no", "yes" if SETTINGS[name][1] else "no",
                   last[name]["train_solved"], last[name]["test_solved"], best_test[name], last[name]["library_size"],
-                  last[name]["mean_solution_size"], last[name]["candidates_per_solved"], run["seconds"]]
+                  last[name]["mean_solution_size"], last[name]["candidates_per_solved"],
+                  len(heldout_overfits[name]), len(fresh_overfits[name]), run["seconds"]]
                  for name, run in runs.items()]
 ablation_headers = ["condition", "library learning", "guide", f"train solved (of {n_train})",
                     f"test solved (of {n_test})", "best test, any cycle", "library size", "mean solution size",
-                    "candidates per solved task", "time"]
+                    "candidates per solved task", "overfits: failed held-out", "overfits: failed fresh lists", "time"]
 ablation_formats = {"mean solution size": ".2f", "candidates per solved task": ",.0f", "time": "seconds"}
+n_fresh_overfits = sum(len(v) for v in fresh_overfits.values())
+fresh_overfit_tasks = sorted({task for v in fresh_overfits.values() for task, _ in v})
+fresh_overfit_names = [f"`{task}`" for task in fresh_overfit_tasks]
+
+# The same conditions over seeds: the seed sets each cycle's guide (its initial weights and its
+# dreams); the tasks, the budget and the search are the same.
+seed_last = {name: [by_seed[seed][name]["cycles"][-1] for seed in SEEDS] for name in runs}
+
+
+def spread(values) -> tuple[float, float]:
+    return statistics.mean(values), statistics.stdev(values)
+
+
+test_stats = {name: spread([c["test_solved"] for c in seed_last[name]]) for name in runs}
+train_stats = {name: spread([c["train_solved"] for c in seed_last[name]]) for name in runs}
+seed_rows = [[CONDITION_LABELS[name], *[c["test_solved"] for c in seed_last[name]],
+              f"{test_stats[name][0]:.1f} ± {test_stats[name][1]:.1f}",
+              f"{train_stats[name][0]:.1f} ± {train_stats[name][1]:.1f}"] for name in runs]
+seed_headers = ["condition", *[f"test solved, seed {seed}" for seed in SEEDS], "test solved, mean ± sd",
+                f"train solved (of {n_train}), mean ± sd"]
+seed_invariant = [name for name in runs if not SETTINGS[name][1]
+                  and all(by_seed[seed][name]["solutions"] == runs[name]["solutions"] for seed in SEEDS)]
+seed_invariant_labels = [CONDITION_LABELS[name] for name in seed_invariant]
+unguided = [name for name in runs if not SETTINGS[name][1]]
+
+
+def seed_effect(a: str, b: str) -> dict:
+    """Mean test tasks of a minus b over seeds, and whether it exceeds the larger of the two sds."""
+    diff = test_stats[a][0] - test_stats[b][0]
+    noise = max(test_stats[a][1], test_stats[b][1])
+    return {"diff": diff, "noise": noise, "real": abs(diff) > noise,
+            "word": "more" if diff > 0 else "fewer"}
+
+
+guide_with_library = seed_effect("full", "no-guide")
+guide_without_library = seed_effect("no-library", "plain")
+library_with_guide = seed_effect("full", "no-library")
+library_without_guide = seed_effect("no-guide", "plain")
+library_matters_more = (library_with_guide["real"] and library_without_guide["real"]
+                        and min(library_with_guide["diff"], library_without_guide["diff"])
+                        > max(guide_with_library["diff"], guide_without_library["diff"]))
+
+# The guide's training loss, per cycle: -log P(program) in bits, averaged over replays and dreams
+LN2 = float(np.log(2))
+loss_curves = {name: [[(step, loss / LN2) for step, loss in curve] for curve in runs[name]["guide_curves"]]
+               for name in ("full", "no-library")}
+full_loss = [(curve[0][1], curve[-1][1]) for curve in loss_curves["full"]]
+loss_falls_every_cycle = all(end < start for start, end in full_loss)
+start_trend = "lower" if full_loss[-1][0] < full_loss[0][0] else "higher"
+end_trend = "lower" if full_loss[-1][1] < full_loss[0][1] else "higher"
+nolib_loss = [(curve[0][1], curve[-1][1]) for curve in loss_curves["no-library"]]
+fig_loss = style.figure(height=3.4)
+loss_panels = fig_loss.subplots(1, 2, sharey=True)
+cycle_colours = [style.PALETTE[i % len(style.PALETTE)] for i in range(n_cycles)]
+for ax, name in zip(loss_panels, ("full", "no-library")):
+    for i, curve in enumerate(loss_curves[name]):
+        ax.plot([p[0] for p in curve], [p[1] for p in curve], marker="o", markersize=3,
+                color=cycle_colours[i], label=f"cycle {i + 1}")
+    ax.set_title(CONDITION_LABELS[name])
+    ax.set_xlabel("guide training step")
+loss_panels[0].set_ylabel("bits per program")
+loss_panels[0].legend(frameon=False)
 
 
 def mean(values) -> float:
@@ -542,17 +646,7 @@ def mean(values) -> float:
     return float(sum(values) / len(values)) if values else 0.0
 
 
-solved_total = {name: last[name]["train_solved"] + last[name]["test_solved"] for name in runs}
-library_gain = (solved_total["full"] - solved_total["no-library"], solved_total["no-guide"] - solved_total["plain"])
-guide_gain = (solved_total["full"] - solved_total["no-guide"], solved_total["no-library"] - solved_total["plain"])
-library_matters_more = min(library_gain) > max(guide_gain)
-guide_helps_less_with_library = guide_gain[0] < guide_gain[1]
-guide_diff_max = max(abs(last["full"]["train_solved"] - last["no-guide"]["train_solved"]),
-                     abs(last["full"]["test_solved"] - last["no-guide"]["test_solved"]),
-                     abs(best_test["full"] - best_test["no-guide"]))
-no_guide_drop = best_test["no-guide"] - last["no-guide"]["test_solved"]  # its own cycle-to-cycle wobble
-guide_best_test_word = ("fewer" if best_test["full"] < best_test["no-guide"]
-                        else "more" if best_test["full"] > best_test["no-guide"] else "as many")
+guide_helps_less_with_library = guide_with_library["diff"] < guide_without_library["diff"]
 bits_saved = {name: mean(c["guide_bits_saved"] for c in runs[name]["cycles"]) for name in ("full", "no-library")}
 guide_helps_more_without_library = bits_saved["no-library"] > bits_saved["full"]
 plain_repeats = all(c["solved_train"] == runs["plain"]["cycles"][0]["solved_train"] for c in runs["plain"]["cycles"])
@@ -599,13 +693,22 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 # ## What each part is worth
 #
 # Now the switches. Every condition gets the same {{ num(wake_budget, ",") }} candidates per
-# wake, the same tasks and the same seed:
+# wake, the same tasks and the same seed. The two overfit columns count distinct programs
+# that fitted a task's {{ n_search }} search examples and were turned down, over the whole
+# run: by a held-out example, or, having passed those, by one of the
+# {{ num(n_fresh, ",") }} fresh lists.
 #
 # {{ table(ablation_rows, headers=ablation_headers, formats=ablation_formats, key="ablations") }}
 #
-# {% if library_matters_more %}**The library is what carries the result.** {% endif %}With a
-# guide, the loop that learns a library ends with {{ last["full"]["train_solved"] }} training
-# and {{ last["full"]["test_solved"] }} test tasks solved, against
+# {% if n_fresh_overfits %}The fresh lists turned down {{ n_fresh_overfits }} programs in all
+# ({% for name in runs %}{{ fresh_overfits[name] | length }} in {{ RUN_NAMES[name] }}{{ ", " if not loop.last else "" }}{% endfor %}),
+# on {{ listing(fresh_overfit_names) }}: each of
+# them fitted all {{ n_search + n_heldout }} examples, so without the fresh lists it would have
+# counted as a solution.{% else %}No program that passed the held-out examples failed a
+# fresh list in any run.{% endif %}
+#
+# With a guide, the loop that learns a library ends with {{ last["full"]["train_solved"] }}
+# training and {{ last["full"]["test_solved"] }} test tasks solved, against
 # {{ last["no-library"]["train_solved"] }} and {{ last["no-library"]["test_solved"] }} for the
 # same loop without library learning. Without a guide it is
 # {{ last["no-guide"]["train_solved"] }} and {{ last["no-guide"]["test_solved"] }}, against
@@ -613,31 +716,73 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 # enumeration. {% if plain_repeats %}Plain enumeration has nothing to learn from, so each
 # of its wakes repeats the first one exactly: the flat grey lines in the figure above.{% endif %}
 #
-# {% if guide_helps_less_with_library %}**The guide helps much less once there is a
-# library.** {% endif %}On top of library learning, switching the recognition model on takes
-# the last cycle from {{ last["no-guide"]["train_solved"] }} to
-# {{ last["full"]["train_solved"] }} training tasks and from
-# {{ last["no-guide"]["test_solved"] }} to {{ last["full"]["test_solved"] }} test tasks,
-# {{ "and" if guide_best_test_word == "more" else "but" }} its best test cycle solves {{ guide_best_test_word }} test tasks than the best one without
-# a guide ({{ best_test["full"] }} against {{ best_test["no-guide"] }}). These are differences
-# of {{ guide_diff_max }} tasks at most{% if no_guide_drop >= guide_diff_max %}, no bigger than
-# the {{ no_guide_drop }} test tasks the run without a guide loses between its best cycle and
-# its last{% endif %}. Without a
-# library, the guide is a clear gain: it takes plain enumeration's
-# {{ last["plain"]["train_solved"] }} training and {{ last["plain"]["test_solved"] }} test
-# tasks to {{ last["no-library"]["train_solved"] }} and
-# {{ last["no-library"]["test_solved"] }}. One way to see why:
-# measure how much more probable the guide's grammar makes the solutions the wake found,
-# compared with the library's own grammar. On average over the cycles that had a guide, it
-# is {{ num(bits_saved["full"], ".1f") }} bits with a library and
+# A difference of a task or two from one seed could be luck, so the four runs were repeated
+# with seeds {{ SEEDS[1:] | join(" and ") }}. The seed sets each cycle's guide, its starting
+# weights and its dreams; the tasks, the budget and the search stay the same.
+# {% if seed_invariant == unguided %}Without a guide nothing in the loop is random, and the
+# runs without one ({{ listing(seed_invariant_labels) }}) give the same solutions under every
+# seed.{% endif %} Test tasks solved in the last cycle:
+#
+# {{ table(seed_rows, headers=seed_headers, key="seeds") }}
+#
+# I count a difference between two conditions as an effect only when the difference of their
+# means is larger than the larger of their two standard deviations over seeds; otherwise it
+# is within seed noise.
+# {% if library_matters_more %}**The library is what carries the result.** {% endif %}Library
+# learning {% if library_with_guide["real"] %}solves {{ num(library_with_guide["diff"] | abs, ".1f") }}
+# {{ library_with_guide["word"] }} test tasks on average with a guide{% else %}makes a
+# difference within seed noise with a guide{% endif %}, and
+# {% if library_without_guide["real"] %}{{ num(library_without_guide["diff"] | abs, ".1f") }}
+# {{ library_without_guide["word"] }} without one{% else %}one within seed noise without
+# one{% endif %}.
+# **{% if guide_with_library["real"] %}On top of a library, the guide solves
+# {{ num(guide_with_library["diff"] | abs, ".1f") }} {{ guide_with_library["word"] }} test
+# tasks on average{% else %}On top of a library, the guide's effect is within seed
+# noise{% endif %}**: {{ num(test_stats["full"][0], ".1f") }} ±
+# {{ num(test_stats["full"][1], ".1f") }} test tasks with it, against
+# {{ num(test_stats["no-guide"][0], ".1f") }} ± {{ num(test_stats["no-guide"][1], ".1f") }}
+# without it{% if not guide_with_library["real"] %}, a difference of
+# {{ num(guide_with_library["diff"] | abs, ".1f") }} against a spread of
+# {{ num(guide_with_library["noise"], ".1f") }}{% endif %}. Without a library, the guide
+# {% if guide_without_library["real"] %}solves {{ num(guide_without_library["diff"] | abs, ".1f") }}
+# {{ guide_without_library["word"] }} test tasks than plain enumeration
+# ({{ num(test_stats["no-library"][0], ".1f") }} ± {{ num(test_stats["no-library"][1], ".1f") }}
+# against {{ num(test_stats["plain"][0], ".1f") }}){% else %}is within seed noise too{% endif %}.
+# {% if guide_helps_less_with_library and guide_without_library["real"] %}So the guide is
+# worth less once there is a library. {% endif %}One way to see why: measure how much more
+# probable the guide's grammar makes the solutions the wake found, compared with the
+# library's own grammar. On average over the cycles that had a guide (seed
+# {{ CONFIG.seed }}), it is {{ num(bits_saved["full"], ".1f") }} bits with a library and
 # {{ num(bits_saved["no-library"], ".1f") }} bits without one{% if guide_helps_more_without_library %}.
 # Each bit doubles a program's probability under the grammar, and roughly halves the number
-# of programs the search tries before it. A likely reason: refitting the grammar to the solutions already does much of what a
-# guide would do (it makes `is-prime` and the filter cheap because many solutions use them),
-# so there is less left for the guide to add{% endif %}. The guide here is small and reads
-# hand-written features. DreamCoder's own ablations, on harder domains and with a learned
-# feature extractor, are the place to look for what a guide adds at scale; this toy cannot
-# speak to that.
+# of programs the search tries before it. A likely reason: refitting the grammar to the
+# solutions already does much of what a guide would do (it makes `is-prime` and the filter
+# cheap because many solutions use them), so there is less left for the guide to add{% endif %}.
+#
+# What the guide learns in each sleep shows in its training loss: the bits it takes to
+# describe a program under the grammar the guide predicts from the task's examples,
+# averaged over the replays and over the dreams. Before training, the guide predicts the
+# library's own grammar for every task, so the first point of each curve is what the
+# library alone gives.
+#
+# {{ figure(fig_loss, "guide-loss", alt="Two panels of line charts, one line per wake-sleep cycle: the guide's training loss in bits per program against training step, for the full loop and for the loop without library learning", caption="The recognition model's training loss in each cycle's sleep (seed " ~ CONFIG.seed ~ "), in bits per program, averaged over replays of solved tasks and dreamed programs. A point every 50 steps and at the last step; a fresh guide is trained in every sleep.") }}
+#
+# In the full loop, training {% if loss_falls_every_cycle %}lowers the loss in every
+# cycle{% else %}does not lower the loss in every cycle{% endif %}: from
+# {{ num(full_loss[0][0], ".1f") }} to {{ num(full_loss[0][1], ".1f") }} bits per program in
+# the first sleep, and from {{ num(full_loss[-1][0], ".1f") }} to
+# {{ num(full_loss[-1][1], ".1f") }} in the last. The last sleep starts
+# {{ start_trend }} than the first and ends {{ end_trend }}{% if start_trend == "lower" %}:
+# the library itself has made the programs cheaper to describe{% endif %}. Without a
+# library the first sleep goes from {{ num(nolib_loss[0][0], ".1f") }} to
+# {{ num(nolib_loss[0][1], ".1f") }} and the last from {{ num(nolib_loss[-1][0], ".1f") }} to
+# {{ num(nolib_loss[-1][1], ".1f") }}. These are losses on the guide's own training data, so
+# they say what it can fit, not how much it speeds up a search. The guide here is small and
+# reads hand-written features. DreamCoder's own ablations, and neural synthesizers such as
+# Nye et al.'s ["Learning Compositional Rules via Neural Program
+# Synthesis"](https://arxiv.org/abs/2003.05562) (2020), which reads examples with a learned
+# encoder and proposes whole programs, are the place to look for what a neural guide adds at
+# scale; this toy cannot speak to that.
 #
 # By family, at the end of each run (solved tasks out of the family's tasks):
 #
@@ -663,14 +808,18 @@ solved_elsewhere = {t: [RUN_NAMES[n] for n in runs if t not in unsolved[n]] for 
 @experiment
 def first_wake_frontier(budget: int) -> dict:
     """One plain wake under the starting (uniform) grammar: how far do `budget` candidates reach?"""
+    start = time.process_time()
     suite = task_module.build_suite()
     grammar = Grammar(Library())
     result = search(grammar, list(suite.inputs), waking.targets(suite.tasks), budget)
     return {"levels": result.levels, "resolution": grammar.resolution, "candidates": result.candidates,
-            "bits": {name: grammar.bits(program) for name, program in result.solutions.items()}}
+            "bits": {name: grammar.bits(program) for name, program in result.solutions.items()},
+            "cpu_seconds": time.process_time() - start}
 
 
 frontier = first_wake_frontier(wake_budget)
+post_cpu_seconds = (sum(run["cpu_seconds"] for seed in SEEDS for run in by_seed[seed].values())
+                    + frontier["cpu_seconds"])
 frontier_bits = frontier["levels"] / frontier["resolution"]
 costliest_found = max(frontier["bits"].values())
 
@@ -687,19 +836,29 @@ hand_bits = {task: start_grammar.bits(parse(text)) for task, text in HAND_WRITTE
 remove_one_just_past = frontier_bits < hand_bits["remove-1"] <= frontier_bits + 2
 
 
-wrong = {}
-for task, text in full["solutions"].items():
-    misses = [xs for xs in fresh_inputs if run_program(text, full_library, xs) != expected(task, xs)]
-    if misses:
-        wrong[task] = misses
 hand_written_ok = all(run_program(text, {}, xs) == expected(task, xs)
                       for task, text in HAND_WRITTEN.items() for xs in fresh_inputs)
-n_final_solved = len(full["solutions"])
-n_right = n_final_solved - len(wrong)
-wrong_rows = [[task, full['solutions'][task], len(misses), show_value(tuple(misses[0])),
-               show_value(run_program(full['solutions'][task], full_library, misses[0])),
-               show_value(expected(task, misses[0]))] for task, misses in wrong.items()]
 remove_zero = full["solutions"].get("remove-0")
+task_order = [t.name for t in suite.tasks]
+
+
+def misses(task: str, text: str, library: dict, lists) -> list:
+    """The lists on which a program (run by the interpreter above) disagrees with the task's reference."""
+    return [xs for xs in lists if run_program(text, library, xs) != expected(task, xs)]
+
+
+def failure_row(task: str, text: str, library: dict, lists) -> list:
+    wrong_on = misses(task, text, library, lists)
+    first = wrong_on[0] if wrong_on else None
+    return [task, text, len(wrong_on), show_value(tuple(first)) if first else "",
+            show_value(run_program(text, library, first)) if first else "",
+            show_value(expected(task, first)) if first else ""]
+
+
+# the full loop's programs that fitted all the examples and were turned down by a fresh list
+full_overfits = sorted(fresh_overfits["full"], key=lambda pair: (task_order.index(pair[0]), pair[1]))
+overfit_rows = [failure_row(task, text, full_library, fresh_inputs) for task, text in full_overfits]
+overfit_fates = {task: full["solutions"].get(task) for task, _ in full_overfits}
 
 
 def folds_from_constant(text: str) -> bool:
@@ -708,23 +867,21 @@ def folds_from_constant(text: str) -> bool:
     return tree[:2] == ["fold", "xs"] and isinstance(tree[2], str)
 
 
-all_fold_from_constant = bool(wrong) and all(folds_from_constant(full["solutions"][t]) for t in wrong)
-learned_constants = {split_definition(t)[0] for t in full["library"] if not split_definition(t)[1].startswith("(λ")}
-# the same task in the other runs, when their version is right on every fresh list
-right_elsewhere = {}
-for task in wrong:
-    for name, run in runs.items():
-        text = run["solutions"].get(task)
-        if name != "full" and text and text != full["solutions"][task]:
-            library = load_library(run["library"])
-            if all(run_program(text, library, xs) == expected(task, xs) for xs in fresh_inputs):
-                used = sorted(calls(full["solutions"][task]) & learned_constants)
-                right_elsewhere[task] = (RUN_NAMES[name], text,
-                                         [f"`{c}` (which is {full_library[c]})" for c in used])
-                break
+all_fold_from_constant = bool(full_overfits) and all(folds_from_constant(text) for _, text in full_overfits)
+
+# An audit the loop never saw: every final solution of every run, on other fresh lists
+audit_inputs = task_module.fresh_lists(len(fresh_inputs), seed=task_module.FRESH_SEED + 1)
+audit_wrong = []
+n_audited = 0
+for name, run in runs.items():
+    library = load_library(run["library"])
+    for task, text in run["solutions"].items():
+        n_audited += 1
+        if misses(task, text, library, audit_inputs):
+            audit_wrong.append([RUN_NAMES[name], *failure_row(task, text, library, audit_inputs)])
 
 # %% [markdown]
-# ## What never got solved, and what was solved wrongly
+# ## What never got solved, and what only fitted the examples
 #
 # At the end, the full loop has no solution for {{ full_unsolved | length }} tasks:
 # {% for t in full_unsolved %}`{{ t }}`{{ ", " if not loop.last else "" }}{% endfor %}.
@@ -738,8 +895,8 @@ for task in wrong:
 # equally likely), the first wake's {{ num(wake_budget, ",") }} candidates run out among
 # programs of {{ num(frontier_bits, ".1f") }} bits; the costliest program it found is
 # {{ num(costliest_found, ".1f") }} bits. Correct programs for {{ HAND_WRITTEN | length }} of the
-# unsolved tasks, written by hand{% if hand_written_ok %} (and checked on
-# {{ num(N_FRESH, ",") }} fresh lists){% endif %}:
+# unsolved tasks, written by hand{% if hand_written_ok %} (and checked on the
+# {{ num(n_fresh, ",") }} fresh lists){% endif %}:
 #
 # {% for task, text in HAND_WRITTEN.items() %}- `{{ task }}`, {{ num(hand_bits[task], ".1f") }} bits: `{{ text }}`
 # {% endfor %}
@@ -756,23 +913,32 @@ for task in wrong:
 # buy. A library learned from these tasks will not contain a sort, because no other task
 # needs one.
 #
-# Solving a task means fitting {{ n_search }} examples and passing {{ n_heldout }} held-out
-# ones. That is evidence, not proof, so I reran every final solution of the full loop on
-# {{ num(N_FRESH, ",") }} new random lists, with a separate small interpreter of the printed
-# programs: {{ n_right }} of the {{ n_final_solved }} agree with their task's definition on
-# every list{% if wrong %}, and {{ wrong | length }} do not{% endif %}.
-# {% if wrong %}
+# Then the programs that only looked like solutions. Inside the loop, {{ n_fresh_overfits }} programs fitted
+# all {{ n_search + n_heldout }} of a task's examples and were turned down only by the
+# {{ num(n_fresh, ",") }} fresh lists{% if full_overfits %}; {{ full_overfits | length }} of them
+# in the full loop. Rerun with a separate small interpreter of the printed programs (not the
+# lab's compiler), on the same fresh lists:
 #
-# {{ table(wrong_rows, headers=["task", "solution", "wrong on (of " ~ N_FRESH ~ " lists)", "first failing input", "gives", "should give"], formats={0: "code", 1: "code", 3: "code", 4: "code", 5: "code"}, key="wrong_solutions") }}
+# {{ table(overfit_rows, headers=["task", "overfit program", "wrong on (of " ~ n_fresh ~ " fresh lists)", "first failing input", "gives", "should give"], formats={0: "code", 1: "code", 3: "code", 4: "code", 5: "code"}, key="overfits") }}
 #
 # {% if all_fold_from_constant %}Each of them starts its fold from a constant instead of
 # from the list's first element. That is right whenever some element is at least as
 # extreme as the constant, which every one of the task's examples happened to satisfy. {% endif %}
-# {% for task, (who, text, constants) in right_elsewhere.items() %}For `{{ task }}`,
-# {{ who }} found `{{ text }}`, which is right on every fresh list{% if constants %}: the
-# library made the constant {{ constants | join(", ") }} cheap enough to be tried before
-# `(car xs)`, a small price that abstraction charged here{% endif %}. {% endfor %}More varied
-# examples would close the gap; so would a check like the one above inside the loop.{% endif %}
+# {% for task, final_text in overfit_fates.items() %}{% if final_text %}For `{{ task }}`, the
+# full loop went on to find `{{ final_text }}`, which passes every check. {% else %}`{{ task }}`
+# is left unsolved by the full loop: observational equivalence drops any later program with
+# the same outputs on the search examples, so only a different grammar, in a later cycle or a
+# guided search, can put a correct program first, and none did. {% endif %}{% endfor %}{% else %}, none of
+# them in the full loop.{% endif %}
+#
+# Passing {{ num(n_fresh, ",") }} fresh lists is still evidence, not proof. So every final
+# solution of every run was also rerun, with the same separate interpreter, on
+# {{ num(audit_inputs | length, ",") }} other random lists that the loop never used:
+# {% if audit_wrong %}{{ n_audited - audit_wrong | length }} of the {{ n_audited }} agree with
+# their task's definition on every list, and {{ audit_wrong | length }} do not:
+#
+# {{ table(audit_wrong, headers=["run", "task", "solution", "wrong on (of " ~ (audit_inputs | length) ~ " lists)", "first failing input", "gives", "should give"], formats={1: "code", 2: "code", 4: "code", 5: "code", 6: "code"}, key="audit") }}
+# {% else %}all {{ n_audited }} agree with their task's definition on every one of them.{% endif %}
 
 # %% tags=["hide-input"]
 ROUTING = [

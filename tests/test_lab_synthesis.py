@@ -15,7 +15,14 @@ from scratchbook.lab.synthesis.compress import (
     propose,
 )
 from scratchbook.lab.synthesis.dsl import MAX_INT, EvalError
-from scratchbook.lab.synthesis.enumerate import SearchTarget, enumerate_programs, probe_environments, search
+from scratchbook.lab.synthesis.enumerate import (
+    Overfit,
+    SearchTarget,
+    enumerate_programs,
+    failed_check,
+    probe_environments,
+    search,
+)
 from scratchbook.lab.synthesis.grammar import VAR, Grammar, Library, fitted_weights
 from scratchbook.lab.synthesis.guide import GuideConfig, N_FEATURES, task_features, train_guide
 from scratchbook.lab.synthesis.program import (
@@ -27,11 +34,11 @@ from scratchbook.lab.synthesis.program import (
     show,
     size,
 )
-from scratchbook.lab.synthesis.tasks import GENERATOR_VERSION, build_suite
-from scratchbook.lab.synthesis.wake import cluster
+from scratchbook.lab.synthesis.tasks import GENERATOR_VERSION, N_FRESH, build_suite, reference
+from scratchbook.lab.synthesis.wake import cluster, targets
 from scratchbook.lab.synthesis.wake_sleep import WakeSleepConfig, run_wake_sleep
 
-SUITE_SHA256 = "0eddfca8072f9802fac238db3be86ca6e731dbd30990c89337830b8011e1e2ca"
+SUITE_SHA256 = "a4f89830b658bb0a67ffa4158d8fdd90a6d1993fc074aec632948426580e4e20"
 
 
 
@@ -142,10 +149,31 @@ def test_shared_search_solves_several_tasks_at_once_and_checks_held_out_examples
     result = search(Grammar(Library()), list(suite.inputs), [*targets, decoy], 50_000)
     assert {show(p) for p in result.solutions.values()} >= {"(length xs)", "(car xs)", "(cdr (cdr xs))"}
     assert set(result.solutions) == {t.name for t in chosen}
-    assert result.rejected == ["decoy"]
+    assert [(o.key, o.failed) for o in result.overfit] == [("decoy", "held-out")]
     for task in chosen:  # every solution really solves its task
         fn = compile_function(result.solutions[task.name])
-        assert all(run(fn, xs) == out for xs, out in task.examples + task.heldout)
+        assert all(run(fn, xs) == out for xs, out in task.examples + task.heldout + task.fresh)
+
+
+def test_a_program_that_fits_the_examples_but_fails_fresh_lists_is_an_overfit_not_a_solution():
+    # `max` on search lists whose first element is the largest: `(car xs)` fits them all
+    suite = build_suite()
+    inputs = [(5, 1, 2), (7, 3), (4, 4, 0), (9, 2, 8, 1)]
+    task = SearchTarget("max", "int", tuple(max(xs) for xs in inputs), (), suite.task("max").fresh)
+    result = search(Grammar(Library()), inputs, [task], 20_000)
+    assert "max" not in result.solutions
+    assert result.overfit == [Overfit("max", parse("(car xs)"), "fresh")]
+
+
+def test_fold_from_a_constant_passes_max_held_out_examples_but_not_its_fresh_lists():
+    # the overfit issue 11 names: right whenever some element is at least 1
+    suite = build_suite()
+    target = targets([suite.task("max")])[0]
+    wrong = compile_function(parse("(fold xs 1 (λ (x acc) (if (gt? x acc) x acc)))"))
+    right = compile_function(parse("(fold xs (car xs) (λ (x acc) (if (gt? x acc) x acc)))"))
+    assert all(run(wrong, xs) == out for xs, out in target.heldout + tuple(zip(suite.inputs, target.outputs)))
+    assert failed_check(wrong, target) == "fresh"
+    assert failed_check(right, target) is None
 
 
 def test_probe_environments_are_fixed():
@@ -220,14 +248,18 @@ def test_refit_weights_count_uses_plus_pseudocount():
 
 def test_suite_is_pinned():
     suite = build_suite()
-    assert GENERATOR_VERSION == 1
+    assert GENERATOR_VERSION == 2
     assert suite.checksum == SUITE_SHA256
     assert (len(suite.tasks), len(suite.train), len(suite.test)) == (82, 54, 28)
     assert len({t.name for t in suite.tasks}) == 82
     for task in suite.tasks:
         assert [xs for xs, _ in task.examples] == list(suite.inputs)
         assert len(task.heldout) == 6
+        assert [xs for xs, _ in task.fresh] == list(suite.fresh_inputs)
+        assert all(out == reference(task.name)(xs) for xs, out in task.fresh)
         assert len(set(task.outputs)) > 1  # no task is constant on the shared inputs
+    assert len(suite.fresh_inputs) == N_FRESH
+    assert not set(suite.fresh_inputs) & set(suite.inputs)  # never shown to the search
     families_with_test = {t.family for t in suite.test}
     assert {"keep-property", "add-k", "count-k", "has-k"} <= families_with_test
 
@@ -274,6 +306,7 @@ def test_tiny_wake_sleep_run_is_deterministic():
     def plain(run):
         d = run.to_dict()
         d.pop("seconds")
+        d.pop("cpu_seconds")
         for c in d["cycles"]:
             c.pop("seconds")
         return d

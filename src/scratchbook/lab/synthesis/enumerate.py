@@ -24,8 +24,10 @@ kept or not, lambda bodies included. Never seconds: the same budget gives the
 same programs on any machine.
 
 A program that matches a task's search examples solves it only if it also
-passes the task's held-out examples. Otherwise the task is marked `rejected`
-for this search: observational equivalence will not build another program
+agrees with the task's reference behaviour on inputs the search never saw:
+the held-out examples, then the fresh lists. Otherwise it is an OVERFIT (it
+fits the examples and nothing more), recorded with the check it failed, and
+the task is closed for this search: observational equivalence will not build another program
 with the same outputs, so only a search under another grammar (next cycle's,
 or a guided one), where a different program with those outputs comes first,
 can still solve it.
@@ -57,13 +59,32 @@ class SearchTarget:
     output_type: str
     outputs: tuple  # one output per shared input
     heldout: tuple  # ((input, output), ...)
+    fresh: tuple = ()  # ((input, output), ...) on fresh lists, checked after the held-out ones
+
+
+@dataclass
+class Overfit:
+    """A program that fits a task's search examples but not its reference behaviour."""
+
+    key: object
+    program: object  # canonical
+    failed: str  # "held-out" (one of the task's held-out examples) or "fresh" (a fresh list)
+
+
+def failed_check(fn, target: SearchTarget) -> str | None:
+    """None if fn agrees with the target on every held-out example and fresh list, else which check failed."""
+    if not all(run(fn, xs) == out for xs, out in target.heldout):
+        return "held-out"
+    if not all(run(fn, xs) == out for xs, out in target.fresh):
+        return "fresh"
+    return None
 
 
 @dataclass
 class SearchResult:
     solutions: dict = field(default_factory=dict)  # key -> program (canonical)
     found_at: dict = field(default_factory=dict)  # key -> candidates spent when it was found
-    rejected: list = field(default_factory=list)  # keys whose first match failed held-out examples
+    overfit: list = field(default_factory=list)  # Overfit per key whose first match failed a check
     candidates: int = 0
     levels: int = 0  # highest cost level started
 
@@ -341,11 +362,12 @@ class Search:
             return
         fn = compile_function(term, 1, self.library.runtime, self.library.pynames)
         for target in waiting:
-            if all(run(fn, xs) == out for xs, out in target.heldout):
+            failed = failed_check(fn, target)
+            if failed is None:
                 self.result.solutions[target.key] = canonical(term)
                 self.result.found_at[target.key] = self.spent
             else:
-                self.result.rejected.append(target.key)
+                self.result.overfit.append(Overfit(target.key, canonical(term), failed))
         del self.open[(tp, value)]
         if not self.open:
             raise BudgetSpent  # nothing left to find

@@ -28,7 +28,7 @@ cheap. Ours is the same idea at toy scale:
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -239,9 +239,14 @@ def dream(library: Library, n: int, rng: random.Random, config: GuideConfig) -> 
 class TrainedGuide:
     model: Guide
     names: list[str]
-    losses: list[float]  # training loss every 50 steps
+    losses: list[float]  # training loss every 50 steps, and at the last step
     n_replays: int
     n_fantasies: int
+    steps: list[int] = field(default_factory=list)  # the step of each loss
+
+    @property
+    def curve(self) -> list[tuple[int, float]]:
+        return list(zip(self.steps, self.losses))
 
     def log_weights(self, examples_per_task: list) -> np.ndarray:
         """(tasks, names) log-probabilities over names (a softmax; the grammar renormalises per type)."""
@@ -269,7 +274,7 @@ def train_guide(library: Library, replays: list[tuple], config: GuideConfig = Gu
         base = torch.log(torch.tensor([library.weights[n] for n in slots.names], dtype=torch.float64))
         model = Guide(base - base.logsumexp(0), config.hidden)
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        losses = []
+        losses, logged = [], []
         masks = torch.stack(slots.masks) if parts else None
         for step in range(config.steps if parts else 0):
             # replays and dreams weigh the same however many of each there are
@@ -279,6 +284,7 @@ def train_guide(library: Library, replays: list[tuple], config: GuideConfig = Gu
             opt.step()
             if step % 50 == 0 or step == config.steps - 1:
                 losses.append(loss.item())
+                logged.append(step)
     finally:
         torch.set_num_threads(threads)
-    return TrainedGuide(model, slots.names, losses, len(replays), len(fantasies))
+    return TrainedGuide(model, slots.names, losses, len(replays), len(fantasies), logged)

@@ -4,8 +4,11 @@ Every task maps one list of small ints to an int, a bool or a list. All tasks
 share one pool of twelve input lists for their SEARCH examples; that shared
 pool is what lets a single bottom-up search check each new program against
 every task at once. Each task also has six HELD-OUT examples on inputs of its
-own: a program solves a task only if it gets those right too, so a program
-that merely fits twelve examples by accident does not count.
+own, and the suite has a pool of FRESH lists (drawn from their own seed, never
+shown to the search) on which every task's reference function gives the
+answer: a program solves a task only if it gets the held-out examples and
+every fresh list right too, so a program that merely fits twelve examples by
+accident (max as a fold from the constant 1) does not count.
 
 Inputs are 4 to 9 ints in -3..12 (negatives so that "keep the positive ones"
 means something; at least 4 long so that index-3 and slice-1-3 are defined).
@@ -31,10 +34,12 @@ from functools import lru_cache
 
 from scratchbook.lab.synthesis.program import output_type_of
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: fresh lists added
 SEED = 20180707
 N_SEARCH = 12  # shared search inputs (DreamCoder's tasks have 15 examples; ours 12 + 6 held out)
 N_HELDOUT = 6
+N_FRESH = 500  # fresh lists every solution must also get right (shared by all tasks)
+FRESH_SEED = 7
 MIN_LEN, MAX_LEN = 4, 9
 LOW, HIGH = -3, 12
 
@@ -47,6 +52,7 @@ class Task:
     output_type: str
     examples: tuple  # ((input, output), ...) on the shared search inputs
     heldout: tuple  # ((input, output), ...) on inputs of its own
+    fresh: tuple = ()  # ((input, output), ...) on the suite's fresh lists, never shown to the search
 
     @property
     def outputs(self) -> tuple:
@@ -57,6 +63,7 @@ class Task:
 class Suite:
     inputs: tuple  # the shared search inputs
     tasks: tuple[Task, ...]
+    fresh_inputs: tuple  # the fresh lists, for checking solutions only
     version: int
     checksum: str
 
@@ -145,6 +152,18 @@ def _random_list(rng: random.Random) -> list[int]:
     return [rng.randint(LOW, HIGH) for _ in range(rng.randint(MIN_LEN, MAX_LEN))]
 
 
+def fresh_lists(n: int = N_FRESH, seed: int = FRESH_SEED) -> tuple:
+    """n random input lists from their own seed (the suite's fresh lists with the defaults)."""
+    rng = random.Random(seed)
+    return tuple(tuple(_random_list(rng)) for _ in range(n))
+
+
+def reference(name: str):
+    """The task's reference behaviour: a function from an input list (or tuple) to its answer."""
+    fn = next(fn for task, _, fn in task_functions() if task == name)
+    return lambda xs: _frozen(fn(list(xs)))
+
+
 def _frozen(value):
     return tuple(value) if isinstance(value, list) else value
 
@@ -169,6 +188,7 @@ def build_suite() -> Suite:
         xs = [rng.randint(LOW, HIGH) for _ in range(MIN_LEN + i % (MAX_LEN - MIN_LEN + 1))]
         inputs.append(xs)
     fns = task_functions()
+    fresh_inputs = fresh_lists()
     families: dict[str, list[str]] = {}
     for name, family, _ in fns:
         families.setdefault(family, []).append(name)
@@ -185,12 +205,13 @@ def build_suite() -> Suite:
             heldout = tuple((tuple(xs), _frozen(fn(list(xs)))) for xs in held)
             if len({out for _, out in heldout}) > 1:
                 break
-        tasks.append(Task(name, family, split[name], output_type_of(examples[0][1]), examples, heldout))
+        fresh = tuple((xs, _frozen(fn(list(xs)))) for xs in fresh_inputs)
+        tasks.append(Task(name, family, split[name], output_type_of(examples[0][1]), examples, heldout, fresh))
     inputs_t = tuple(tuple(xs) for xs in inputs)
-    return Suite(inputs_t, tuple(tasks), GENERATOR_VERSION, _checksum(inputs_t, tasks))
+    return Suite(inputs_t, tuple(tasks), fresh_inputs, GENERATOR_VERSION, _checksum(inputs_t, tasks))
 
 
 def _checksum(inputs, tasks) -> str:
     data = {"version": GENERATOR_VERSION, "inputs": inputs,
-            "tasks": [[t.name, t.family, t.split, t.output_type, t.examples, t.heldout] for t in tasks]}
+            "tasks": [[t.name, t.family, t.split, t.output_type, t.examples, t.heldout, t.fresh] for t in tasks]}
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

@@ -32,11 +32,12 @@ class WakeResult:
     solutions: dict  # task name -> program, for every task this wake solved
     candidates: int
     guided: list  # names first solved by a guided search
-    rejected: list  # names whose first match failed the held-out examples
+    overfit: list  # Overfit, from every search of this wake (a task can overfit in several)
 
 
 def targets(tasks) -> list[SearchTarget]:
-    return [SearchTarget(t.name, t.output_type, t.outputs, t.heldout) for t in tasks]
+    """Every search, in every condition, checks a match against held-out examples and fresh lists."""
+    return [SearchTarget(t.name, t.output_type, t.outputs, t.heldout, t.fresh) for t in tasks]
 
 
 def guided_log_weights(library: Library, guide: TrainedGuide, tasks, mix: float) -> np.ndarray:
@@ -87,7 +88,7 @@ def wake(library: Library, guide: TrainedGuide | None, suite: Suite, solved_trai
     result = search(Grammar(library), list(suite.inputs), targets(suite.tasks), shared_budget)
     found = dict(result.solutions)
     spent = result.candidates
-    rejected = list(result.rejected)
+    overfit = list(result.overfit)
     guided: list[str] = []
     if guide is not None:
         open_tasks = [t for t in suite.tasks if t.name not in found and t.name not in solved_train]
@@ -104,7 +105,7 @@ def wake(library: Library, guide: TrainedGuide | None, suite: Suite, solved_trai
             for name, program in r.solutions.items():
                 found[name] = program
                 guided.append(name)
-            rejected += [k for k in r.rejected if k not in rejected]
+            overfit += r.overfit
             spent += r.candidates
             remaining -= r.candidates
-    return WakeResult(found, spent, guided, [k for k in rejected if k not in found])
+    return WakeResult(found, spent, guided, overfit)

@@ -74,7 +74,7 @@ class CycleReport:
     guided_solved: int  # tasks first solved by a guided search this wake
     guide_bits_saved: float | None  # mean over this wake's solutions: bits under the library's
     #   grammar minus bits under the guide's grammar for that task (None: no guide yet)
-    rejected: list  # tasks whose first match failed their held-out examples
+    overfit: list  # [task, program, check failed] for every match this wake that failed a check
     tracked_found: dict  # task -> solution as this wake found it, in the old library's terms
     tracked: dict  # task -> solution at the end of the cycle, in the new library's terms (None: unsolved)
     solved_train: list
@@ -89,9 +89,10 @@ class WakeSleepRun:
     cycles: list  # CycleReport per cycle
     library: list  # every learned function, readable
     solutions: dict  # task -> solution text after the last cycle (train: in hand; test: last wake)
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float  # processor time of this process: the compute, whatever else the machine runs
     guide_loss: list = field(default_factory=list)  # final training loss of each cycle's guide
-
+    guide_curves: list = field(default_factory=list)  # per cycle: [[step, loss], ...] of its guide
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -104,13 +105,13 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
                    suite: Suite | None = None) -> WakeSleepRun:
     """Run config.cycles cycles; everything returned is plain data (dataclasses of lists, dicts, numbers)."""
     suite = suite or build_suite()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     train_names = [t.name for t in suite.train]
     test_names = {t.name for t in suite.test}
     library = Library()
     solutions: dict = {}  # train task name -> program in library terms
     guide = None
-    reports, guide_losses = [], []
+    reports, guide_losses, guide_curves = [], [], []
     first_solved: list[str] = []
     memo = None  # (key, WakeResult): without learning, every wake is the same search
     for cycle in range(1, config.cycles + 1):
@@ -142,6 +143,7 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
             guide_config = dataclasses.replace(config.guide, seed=config.seed * 1000 + cycle)
             guide = train_guide(library, replays, guide_config)
             guide_losses.append(guide.losses[-1] if guide.losses else None)
+            guide_curves.append([list(point) for point in guide.curve])
         t3 = time.perf_counter()
         solved_test = sorted(n for n in woke.solutions if n in test_names)
         n_solved = len([n for n in woke.solutions if n in test_names or n in solutions])
@@ -162,7 +164,7 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
             candidates_per_solved=woke.candidates / max(1, n_solved),
             guided_solved=len(woke.guided),
             guide_bits_saved=bits_saved,
-            rejected=sorted(woke.rejected),
+            overfit=[[o.key, show(o.program), o.failed] for o in woke.overfit],
             tracked_found=tracked_found,
             tracked=tracked,
             solved_train=sorted(solutions),
@@ -173,7 +175,8 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
     return WakeSleepRun(condition, _plain(dataclasses.asdict(config)), reports,
                         [inv.text() for inv in library.inventions],
                         {t.name: show(final[t.name]) for t in suite.tasks if t.name in final},
-                        time.perf_counter() - start, guide_losses)
+                        time.perf_counter() - start, time.process_time() - cpu_start, guide_losses,
+                        guide_curves)
 
 
 def _bits_saved(library: Library, guide: TrainedGuide, suite: Suite, solutions: dict,

@@ -81,6 +81,11 @@ POST = r'''
 # ## Results {{ '{#' }}results}
 #
 # The [points]({{ data_file(points, "points") }}) are data.
+#
+# Wins counted: agree
+# {{ n_wins }}. The sentence goes on after a value that opens a line.
+#
+# {{ n_wins }}) A paragraph that opens with a value.
 
 # %% [raw]
 # Raw cell: {{ n }} stays as written.
@@ -103,6 +108,7 @@ def template_user():
 
 odd = "{{< b >}}"
 loss = 2.0417
+n_wins = 1
 rows = [["`add-4`*", "88|18|45|81="], ["a_b_c", '"quoted" -- and ...'], ["{{% x %}}", "<b>bold</b>"],
         ["carry (columns)", "[c](d) and \\(x\\)"], ["- dash", "1. numbered"]]
 examples = [["88|18|45|81= `x` {{< b >}} \"q\" -- ..."]]
@@ -228,3 +234,11 @@ def test_figure_and_data_links_resolve_under_any_base_url(site, public, page_url
         path = urlparse(urljoin(page_url, link)).path
         assert path.startswith(base_path), (link, path)
         assert (site.root / public / path[len(base_path):]).is_file(), (link, path)
+
+
+def test_a_value_opening_a_line_never_starts_a_list(page):
+    """'{{ n }}. More' renders '1. More': a sentence, not an ordered list, in a real Hugo."""
+    assert "<ol" not in page and "<li" not in page
+    text = text_of(page)
+    assert "agree\n1. The sentence goes on" in text
+    assert "1) A paragraph that opens with a value." in text

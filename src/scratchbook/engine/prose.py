@@ -62,10 +62,35 @@ def _protect_shortcodes(text: str) -> str:
         position = scan
 
 
+# An expression that opens a line, followed by "." or ")" and a space: "{{ n }}. More".
+# Rendered, "3. More" would start an ordered list where the author wrote a sentence.
+LINE_START_VALUE = re.compile(
+    r"^( {0,3}\{\{(?:[^}\"']|\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'|\}(?!\}))*\}\})([.)])(?=\s|$)",
+    re.M)
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def _escape_list_markers(text: str) -> str:
+    """Escape the "." or ")" after an expression that opens a line, outside fenced code:
+    CommonMark shows "\\." as "." whatever the value, and no list starts by accident."""
+    out, fence = [], None
+    for line in text.split("\n"):
+        opened = FENCE.match(line)
+        if fence is None and opened:
+            fence = opened.group(1)[0]
+        elif fence is not None and opened and opened.group(1)[0] == fence:
+            fence = None
+        elif fence is None:
+            line = LINE_START_VALUE.sub(r"\1\\\2", line)
+        out.append(line)
+    return "\n".join(out)
+
+
 def prepare_prose(env: jinja2.Environment, source: str, shown: str) -> str:
-    """The template Jinja renders: shortcode openers protected, comments refused."""
+    """The template Jinja renders: shortcode openers protected, comments refused, and no
+    value that opens a line followed by "." or ")" able to start a list."""
     pieces = RAW_BLOCK.split(source)           # odd pieces: the author's own raw blocks
-    source = "".join(piece if index % 2 else _protect_shortcodes(piece)
+    source = "".join(piece if index % 2 else _protect_shortcodes(_escape_list_markers(piece))
                      for index, piece in enumerate(pieces))
     try:
         for line, kind, _value in env.lex(source):

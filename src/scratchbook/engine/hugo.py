@@ -1,4 +1,4 @@
-"""Text the engine writes from code, made to reach the rendered page exactly as written.
+r"""Text the engine writes from code, made to reach the rendered page exactly as written.
 
 Hugo reads shortcodes (``{{< ... >}}`` and ``{{% ... %}}``) everywhere in a page before
 markdown, even inside code fences, and its ``{{</* */>}}`` escape only works for well-formed

@@ -10,7 +10,7 @@ import sys as _sys
 
 from .engine import profile as _profile
 
-__all__ = ["claim", "experiment", "progress_bar"]
+__all__ = ["claim", "experiment", "progress_bar", "stands_out"]
 __version__ = "0.1.0"
 
 _profile.reexec_script_under_profile()
@@ -28,6 +28,9 @@ def __getattr__(name):
     if name == "claim":
         from .engine.claims import claim
         return claim
+    if name == "stands_out":
+        from .engine.wording import stands_out
+        return stands_out
     if name == "progress_bar":
         from .engine.progress import progress_bar
         return progress_bar

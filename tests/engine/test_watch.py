@@ -2,6 +2,7 @@
 
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -68,6 +69,14 @@ def launch_watch(project, *names):
     return subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", *names,
                              "--interval", "0.1"], cwd=project.root, env=env,
                             stderr=subprocess.PIPE, text=True)
+
+
+def launch_watch_ignoring_sigint(project):
+    """A watcher started as a non-interactive shell starts a background job: SIGINT ignored."""
+    env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
+    return subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", "--interval", "0.1"],
+                            cwd=project.root, env=env, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
 
 
 def start_watch(project, *names):
@@ -275,3 +284,18 @@ def test_a_figure_nothing_touched_is_not_drawn_again_after_a_prose_edit(project)
     woven = svg.read_bytes()
     project.run("build", check=True)
     assert svg.read_bytes() == woven
+
+
+def test_sigint_stops_a_watcher_started_with_sigint_ignored(project):
+    # `scratchbook watch &` from a script (or a CI runner) inherits SIGINT as ignored; the
+    # watcher must still stop on `kill -INT`, as it does on Ctrl-C in a terminal.
+    project.post("01_watched", POST.replace("import watched_module\nvalue = watched_module.VALUE",
+                                            "value = 1"))
+    watcher = launch_watch_ignoring_sigint(project)
+    try:
+        wait_for_line(watcher, "watching")
+        watcher.send_signal(signal.SIGINT)
+        assert watcher.wait(timeout=30) == 130
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()

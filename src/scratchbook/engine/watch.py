@@ -64,8 +64,15 @@ def _preload() -> None:
             __import__(name)
 
 
-def _terminate_as_interrupt(signum, frame):
+def _stop_as_interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+# The signals that stop a watcher. SIGINT is handled explicitly too: a process started in the
+# background by a non-interactive shell (`cmd &`, a script, some CI runners) inherits SIGINT
+# as ignored, and Python then installs no KeyboardInterrupt handler, so `kill -INT` would
+# leave the watcher (and preview's Hugo) running.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def watch(project: Project, posts: list[Path] | None = None, interval: float = 0.5,
@@ -80,7 +87,7 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
     named = posts is not None
     servers: dict[Path, PostServer] = {}
     seen: dict[Path, dict] = {}
-    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    previous = {sig: signal.signal(sig, _stop_as_interrupt) for sig in STOP_SIGNALS}
 
     def start(post: Path) -> None:
         server = PostServer(project, post, record)
@@ -128,7 +135,8 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
                 seen[post] = _stamps_of_build(project, post, stamps, started)
     finally:
         close_all(servers)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _what(project: Project, posts: list[Path] | None) -> str:

@@ -64,19 +64,11 @@ def wait_for_line(process, text, timeout=120.0):
     raise AssertionError(f"no line with {text!r} within {timeout} s:\n" + "".join(lines))
 
 
-def launch_watch(project, *names):
+def launch_watch(project, *names, preexec_fn=None):
     env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
     return subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", *names,
                              "--interval", "0.1"], cwd=project.root, env=env,
-                            stderr=subprocess.PIPE, text=True)
-
-
-def launch_watch_ignoring_sigint(project):
-    """A watcher started as a non-interactive shell starts a background job: SIGINT ignored."""
-    env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
-    return subprocess.Popen([sys.executable, "-m", "scratchbook", "watch", "--interval", "0.1"],
-                            cwd=project.root, env=env, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                            stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
 
 
 def start_watch(project, *names):
@@ -291,7 +283,7 @@ def test_sigint_stops_a_watcher_started_with_sigint_ignored(project):
     # watcher must still stop on `kill -INT`, as it does on Ctrl-C in a terminal.
     project.post("01_watched", POST.replace("import watched_module\nvalue = watched_module.VALUE",
                                             "value = 1"))
-    watcher = launch_watch_ignoring_sigint(project)
+    watcher = launch_watch(project, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         wait_for_line(watcher, "watching")
         watcher.send_signal(signal.SIGINT)

@@ -165,3 +165,17 @@ def test_muon_training_lowers_the_test_loss():
     before = evaluate(model, *TEST)
     history = train(model, TRAIN, TEST, dataclasses.replace(QUICK, optimizer="muon"))
     assert history["final_test_loss"] < before - 0.3
+
+
+def test_muon_orthogonalises_in_float32_like_torch_does_in_bfloat16():
+    from torch.optim._muon import _zeropower_via_newtonschulz
+
+    from scratchbook.lab.train import newton_schulz_fp32
+
+    g = torch.randn(64, 192, generator=torch.Generator().manual_seed(0))
+    args = ((3.4445, -4.775, 2.0315), 5, 1e-7)
+    ours, torchs = newton_schulz_fp32(g, *args), _zeropower_via_newtonschulz(g, *args).float()
+    assert ours.dtype == torch.float32 and ours.shape == g.shape
+    assert (ours - torchs).norm() / torchs.norm() < 0.02  # bfloat16 keeps about 3 significant digits
+    tall = newton_schulz_fp32(g.T, *args)
+    assert torch.allclose(tall, ours.T)

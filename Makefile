@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: build test check watch benchmark clean chromium
+.PHONY: build test check watch benchmark race clean chromium
 
 build: $(STAMP)            ## run every post and write hugo_content/ and figures/
 	$(BIN)/scratchbook build --jobs 2
@@ -21,6 +21,10 @@ watch: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/train_speed.py $(NAMES)
+
+# makemore's own script against the recipes, one core each: make race MAKEMORE=path/to/makemore.py NAMES=path/to/names.txt
+race: $(STAMP)
+	$(BIN)/python benchmarks/makemore_race.py $(MAKEMORE) $(NAMES)
 
 # torch==2.13.0 is pinned in pyproject.toml: pip takes the local CPU wheel (no CUDA download).
 $(STAMP): pyproject.toml

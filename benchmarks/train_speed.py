@@ -36,6 +36,19 @@ and decayed along a cosine to 3e-4. Without dropout a run this long overfits (2,
 steps at lr 6e-3: best 1.949 at step 1,500, 1.991 at the end; the training loss
 keeps falling to 1.62): dropout 0.2 is what gets below 1.92.
 
+Against makemore's real script, side by side on one core each, see
+benchmarks/makemore_race.py (it prints the ratio). Two opt-in levers came out of
+it (TrainConfig.length_groups and optimizer="muon"; presets fast30_muon and
+sprint), measured there at 1 thread in CPU seconds on a busy 2-core machine:
+- running each batch as 4 groups of similar length gives fast30's test losses
+  within 0.0001 (the same gradient up to rounding) in 76 s instead of 88 s (one run, side by
+  side): the groups' extra kernel launches eat much of the padding saved;
+- Muon for the blocks' matrices, its Newton-Schulz iteration in float32 (torch's
+  bfloat16 one costs 85 ms per optimizer step on this CPU, 8 ms in float32), with
+  the groups and a 300-step schedule ("sprint"): 2.013 by step 250 after 27.7 s,
+  where fast30 needs 450 steps and 55.8 s in the same run. How much of that is
+  Muon and how much the shorter schedule was not separated.
+
 The cores must be free: with another process busy on one of the two cores, two
 torch threads slow down several-fold (use --threads 1 then; the losses do not
 change).

@@ -378,7 +378,7 @@ bn_gap = bn_loss - scaled_loss
 # {{ code(models.Block) }}
 
 # %% tags=["hide-input"]
-transformer_train = replace(training.PRESETS["fast30"][0], threads=1)
+transformer_train = replace(training.PRESETS["fast30_muon"][0], threads=1)
 transformer = fit("transformer", base, transformer_train, CORPUS)
 
 net = models.Transformer(base)
@@ -488,8 +488,8 @@ baseline_train_rows = [[field, str(value)] for field, value in asdict(transforme
 #
 # ## The baseline for Parts 4 to 7
 #
-# From here on, "the baseline" means this transformer: makemore's architecture and size,
-# trained with the schedule below. Part 4 replaces the per-position MLP inside `Block` with a
+# From here on, "the baseline" means this transformer: makemore's architecture and size.
+# Here it is trained with the settings below; each later post states its own. Part 4 replaces the per-position MLP inside `Block` with a
 # set of experts and Part 5 applies the block several times, each shown as a diff against
 # the classes above; Part 6 keeps the model's code and adds tokens that call a tool.
 #
@@ -501,10 +501,13 @@ baseline_train_rows = [[field, str(value)] for field, value in asdict(transforme
 # {{ num(transformer["history"]["final_test_loss"], ".4f") }} in
 # {{ seconds(transformer["history"]["train_time"]) }} of training on this CPU
 # ({{ seconds(transformer["history"]["train_time"] / transformer_train.steps) }} per step of
-# {{ transformer_train.batch_size }} names). Holding all the data in memory, trimming each batch
-# to its longest name, a warm-up followed by a cosine decay of the learning rate, and PyTorch's
-# fused attention kernel are what make that possible; `benchmarks/train_speed.py` measures
-# them against makemore's own settings.
+# {{ transformer_train.batch_size }} names). Holding all the data in memory, running each batch
+# as {{ transformer_train.length_groups }} groups of names of similar length, each trimmed to its
+# longest name (less work on padding, and the gradient is still the whole batch's),
+# [Muon](https://kellerjordan.github.io/posts/muon/) (PyTorch's `torch.optim.Muon`, with its
+# orthogonalisation in float32) for the blocks' weight matrices and AdamW for the rest, a warm-up followed by a cosine decay of the
+# learning rate, and PyTorch's fused attention kernel are what make that possible;
+# `benchmarks/makemore_race.py` races them against makemore's own script.
 #
 # ## What this post left out
 #

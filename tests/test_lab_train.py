@@ -125,3 +125,57 @@ def test_sampling_works_for_every_model(cls):
 def test_fraction_in_training_set():
     assert fraction_in(["ka", "lo", "zz", "ka"], ["ka", "lo", "mi"]) == 0.75
     assert fraction_in([], ["ka"]) == 0.0
+
+
+def test_length_groups_give_the_padded_batch_gradient():
+    from scratchbook.lab.train import columns_needed, grouped_backward
+
+    X, Y = TRAIN[0][:64], TRAIN[1][:64]
+    model = fresh()
+    _, loss = model(X, Y)
+    loss.backward()
+    padded = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad(set_to_none=True)
+    grouped = grouped_backward(model, X, Y, columns_needed(Y), groups=4)
+    assert grouped == pytest.approx(loss.item(), abs=1e-6)
+    for p, g in zip(model.parameters(), padded):
+        assert torch.allclose(p.grad, g, atol=1e-6, rtol=0)
+
+
+def test_length_groups_train_like_the_trimmed_batch():
+    cfg = dataclasses.replace(QUICK, steps=10, eval_every=0)
+    whole = train(fresh(), TRAIN, TEST, cfg)
+    grouped = train(fresh(), TRAIN, TEST, dataclasses.replace(cfg, length_groups=3))
+    assert grouped["train_loss"] == pytest.approx(whole["train_loss"], abs=1e-4)
+
+
+def test_muon_takes_the_hidden_matrices_and_adamw_everything_else_once():
+    from scratchbook.lab.train import muon_split
+
+    model = fresh()
+    muon, rest = muon_split(model)
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert sorted(id(p) for p in muon + rest) == sorted(id(p) for p in model.parameters())
+    assert all(p.ndim == 2 for p in muon) and len(muon) == 4 * CFG.n_layer  # c_attn, c_proj, c_fc, c_proj per block
+    assert {names[id(p)] for p in rest} >= {"wte.weight", "wpe.weight", "lm_head.weight"}
+
+
+def test_muon_training_lowers_the_test_loss():
+    model = fresh()
+    before = evaluate(model, *TEST)
+    history = train(model, TRAIN, TEST, dataclasses.replace(QUICK, optimizer="muon"))
+    assert history["final_test_loss"] < before - 0.3
+
+
+def test_muon_orthogonalises_in_float32_like_torch_does_in_bfloat16():
+    from torch.optim._muon import _zeropower_via_newtonschulz
+
+    from scratchbook.lab.train import newton_schulz_fp32
+
+    g = torch.randn(64, 192, generator=torch.Generator().manual_seed(0))
+    args = ((3.4445, -4.775, 2.0315), 5, 1e-7)
+    ours, torchs = newton_schulz_fp32(g, *args), _zeropower_via_newtonschulz(g, *args).float()
+    assert ours.dtype == torch.float32 and ours.shape == g.shape
+    assert (ours - torchs).norm() / torchs.norm() < 0.02  # bfloat16 keeps about 3 significant digits
+    tall = newton_schulz_fp32(g.T, *args)
+    assert torch.allclose(tall, ours.T)

@@ -11,6 +11,7 @@ from scratchbook.lab.moe import (
     MoEBlock,
     MoEConfig,
     MoETransformer,
+    PackedAttention,
     expert_capacity,
     load_balancing_loss,
     real_tokens,
@@ -62,7 +63,7 @@ def test_shapes():
     r = moe.routing
     assert y.shape == x.shape
     assert r.experts.shape == r.gates.shape == r.accepted.shape == (3, 5, 2)
-    assert r.probs.shape == (3, 5, 4) and r.mask.shape == (3, 5)
+    assert r.probs.shape == (3, 5, 4)
     assert moe.aux_loss.shape == ()
 
     model = MoETransformer(config()).eval()
@@ -70,6 +71,7 @@ def test_shapes():
     logits, loss = model(idx)
     assert logits.shape == (2, 7, 11) and loss is None
     assert len(model.routing()) == 2
+    assert model.routing()[0].experts.shape == (14, 1)  # one row per real token
 
 
 @pytest.mark.parametrize("top_k", [1, 2])
@@ -164,21 +166,39 @@ def test_capacity_top2_first_choices_queue_first():
 
 
 def test_padding_is_not_routed():
-    moe = make_moe(top_k=2, capacity_factor=1.0).eval()
-    x = torch.randn(2, 5, 16)
-    mask = torch.tensor([[True, True, True, False, False], [True] * 5])
-    moe.token_mask = mask
+    # the transformer packs the padding out: its routers see only the real tokens, in row order
+    torch.manual_seed(0)
+    model = MoETransformer(config(top_k=2, capacity_factor=1.0)).eval()
+    idx = torch.tensor([[0, 3, 4, 0, 0], [0, 5, 6, 7, 8]])
     with torch.no_grad():
-        y = moe(x)
-    assert torch.equal(y[0, 3:], torch.zeros(2, 16))
-    assert not moe.routing.accepted[0, 3:].any()
-    assert moe.routing.capacity == expert_capacity(8, 4, 2, 1.0)  # counts only the 8 real tokens
-    # the balancing loss sees only real tokens
-    real = moe.routing.probs[mask]
-    assert moe.aux_loss.item() == pytest.approx(load_balancing_loss(real, real.argmax(-1), 4).item())
+        model(idx)
+    for r in model.routing():
+        assert r.experts.shape == (8, 2)
+        assert r.capacity == expert_capacity(8, 4, 2, 1.0)  # counts only the 8 real tokens
+    # the same layer run on the real tokens alone routes them the same way
+    with torch.no_grad():
+        x = model.embed(idx)[real_tokens(idx)]
+        block = model.blocks[0]
+        h = x + block.attn(block.ln_1(x), real_tokens(idx))
+        block.ffn(block.ln_2(h))
+    assert torch.equal(block.ffn.routing.experts, model.routing()[0].experts)
 
     idx = torch.tensor([[0, 3, 4, 0, 0], [0, 0, 5, 6, 7]])
     assert real_tokens(idx).tolist() == [[True, True, True, False, False], [True, False, True, True, True]]
+
+
+def test_packed_attention_matches_padded_attention_on_real_tokens():
+    torch.manual_seed(0)
+    cfg = config()
+    packed = PackedAttention(cfg)
+    padded = CausalSelfAttention(cfg)
+    padded.load_state_dict(packed.state_dict())
+    x = torch.randn(3, 6, 16)
+    lines = torch.tensor([[True] * 2 + [False] * 4, [True] * 6, [True] * 4 + [False] * 2])
+    with torch.no_grad():
+        want = padded(x)[lines]
+        got = packed(x[lines], lines)
+    assert torch.allclose(got, want, atol=1e-6)
 
 
 def test_router_noise_only_in_training():

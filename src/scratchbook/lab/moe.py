@@ -24,8 +24,13 @@ Three things make it train, and all three are here:
 Padding: in makemore's format a batch is padded with token 0 after each line's
 end. Those positions have no target and, the model being causal, no real token
 depends on them; but a router would happily route them, and they would eat
-capacity and dominate the balancing loss. MoETransformer therefore tells its
-MoE layers which positions are real, and padding gets zero MoE output.
+capacity and dominate the balancing loss. MoETransformer therefore packs them
+out: its blocks see only the real tokens, (n, C) instead of (B, T, C), so no
+router ever sees padding, and every per-position layer (LayerNorm, the
+attention's projections, the experts, lm_head) runs on the real tokens only.
+Only the attention itself goes back to the (B, T) grid, line by line
+(PackedAttention), the idea of FlashAttention's unpad_input and varlen kernels
+done with plain indexing.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from scratchbook.lab.models import Block, ModelConfig, Transformer
+from scratchbook.lab.models import Block, CausalSelfAttention, ModelConfig, Transformer, lm_loss
 
 
 @dataclass
@@ -78,22 +83,21 @@ class Expert(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, x):
-        return self.drop(self.c_proj(F.gelu(self.c_fc(x), approximate="tanh")))
+        return self.drop(self.c_proj(F.gelu(self.c_fc(x))))  # exact GELU, as FeedForward
 
 
 @dataclass
 class Routing:
     """What the router did in the last forward pass (detached, on CPU), for analysis."""
 
-    experts: torch.Tensor  # (B, T, k) chosen experts, best first
-    gates: torch.Tensor  # (B, T, k) their weights in the output
-    probs: torch.Tensor  # (B, T, K) router probabilities
-    accepted: torch.Tensor  # (B, T, k) bool: the expert had room (False also for padding)
-    mask: torch.Tensor  # (B, T) bool: real tokens (routed); padding is not
+    experts: torch.Tensor  # (..., k) chosen experts, best first, per token of the input
+    gates: torch.Tensor  # (..., k) their weights in the output
+    probs: torch.Tensor  # (..., K) router probabilities
+    accepted: torch.Tensor  # (..., k) bool: the expert had room
     capacity: int  # tokens each expert could accept
     aux_loss: float
-    dropped_frac: float  # share of the real (token, choice) assignments that overflowed
-    dropped_tokens: float  # share of real tokens that got no expert at all
+    dropped_frac: float  # share of the (token, choice) assignments that overflowed
+    dropped_tokens: float  # share of tokens that got no expert at all
 
 
 class MoE(nn.Module):
@@ -110,18 +114,14 @@ class MoE(nn.Module):
         self.experts = nn.ModuleList(
             [Expert(config.n_embd, hidden, config.dropout) for _ in range(config.n_expert)]
         )
-        self.token_mask = None  # (B, T) bool of real tokens, set by MoETransformer; None = all real
         self.aux_loss = torch.zeros(())  # of the last forward, with its graph (for the total loss)
         self.routing: Routing | None = None  # of the last forward, detached (for analysis)
 
     def forward(self, x):
-        B, T, C = x.shape
+        shape = x.shape  # (..., C): every token is routed (MoETransformer packs out the padding)
         K, k = self.n_expert, self.top_k
-        x = x.reshape(B * T, C)
-        if self.token_mask is None:
-            mask = torch.ones(B * T, dtype=torch.bool, device=x.device)
-        else:
-            mask = self.token_mask.reshape(-1)
+        x = x.reshape(-1, shape[-1])  # (N, C)
+        N = len(x)
 
         logits = self.router(x)  # (N, K)
         if self.training and self.router_noise > 0:
@@ -132,49 +132,42 @@ class MoE(nn.Module):
         if k > 1:
             gates = gates / gates.sum(dim=-1, keepdim=True)  # the chosen experts share the token
 
-        # Queue every (token, choice) assignment of the real tokens: all first
-        # choices in batch order, then all second choices. One-hot + cumsum gives
-        # each assignment its place in its expert's queue without a Python loop.
-        real = mask.nonzero().squeeze(1)  # (n,) positions of the real tokens
-        n = len(real)
-        slot_token = real.repeat(k)  # (k*n,) rank-major
-        slot_expert = experts[real].T.reshape(-1)
-        slot_gate = gates[real].T.reshape(-1)
-        onehot = F.one_hot(slot_expert, K)  # (k*n, K)
+        # Queue every (token, choice) assignment: all first choices in batch order,
+        # then all second choices. One-hot + cumsum gives each assignment its place
+        # in its expert's queue without a Python loop.
+        slot_token = torch.arange(N, device=x.device).repeat(k)  # (k*N,) rank-major
+        slot_expert = experts.T.reshape(-1)
+        slot_gate = gates.T.reshape(-1)
+        onehot = F.one_hot(slot_expert, K)  # (k*N, K)
         place = (onehot.cumsum(dim=0) * onehot).sum(dim=1) - 1  # 0 = first in line
-        capacity = expert_capacity(n, K, k, self.capacity_factor)
+        capacity = expert_capacity(N, K, k, self.capacity_factor)
         kept = place < capacity
 
         # dispatch: gather each expert's tokens, run it once, scatter-add the gated outputs
         out = torch.zeros_like(x)
         for e, expert in enumerate(self.experts):
-            take = (slot_expert == e) & kept
+            take = ((slot_expert == e) & kept).nonzero().squeeze(1)
             tok = slot_token[take]  # distinct tokens: a token's k choices are distinct experts
             if len(tok):
                 out = out.index_add(0, tok, slot_gate[take, None] * expert(x[tok]))
 
-        if n > 0:
-            self.aux_loss = load_balancing_loss(probs[real], experts[real, 0], K)
-        else:
-            self.aux_loss = probs.sum() * 0.0
-        self._record(B, T, experts, gates, probs, mask, real, kept, capacity)
-        return out.reshape(B, T, C)
+        self.aux_loss = load_balancing_loss(probs, experts[:, 0], K) if N else probs.sum() * 0.0
+        self._record(shape[:-1], experts, gates, probs, kept, capacity)
+        return out.reshape(shape)
 
     @torch.no_grad()
-    def _record(self, B, T, experts, gates, probs, mask, real, kept, capacity):
-        k, n = self.top_k, len(real)
-        accepted = torch.zeros(B * T, k, dtype=torch.bool, device=kept.device)
-        accepted[real.repeat(k), torch.arange(k, device=kept.device).repeat_interleave(n)] = kept
+    def _record(self, batch_shape, experts, gates, probs, kept, capacity):
+        k, N = self.top_k, len(experts)
+        accepted = kept.reshape(k, N).T  # back from rank-major to (N, k)
         self.routing = Routing(
-            experts=experts.detach().reshape(B, T, k),
-            gates=gates.detach().reshape(B, T, k),
-            probs=probs.detach().reshape(B, T, -1),
-            accepted=accepted.reshape(B, T, k),
-            mask=mask.reshape(B, T),
+            experts=experts.detach().reshape(*batch_shape, k),
+            gates=gates.detach().reshape(*batch_shape, k),
+            probs=probs.detach().reshape(*batch_shape, -1),
+            accepted=accepted.reshape(*batch_shape, k),
             capacity=capacity,
             aux_loss=float(self.aux_loss),
-            dropped_frac=float((~kept).float().mean()) if n else 0.0,
-            dropped_tokens=float((~accepted[real].any(dim=1)).float().mean()) if n else 0.0,
+            dropped_frac=float((~kept).float().mean()) if N else 0.0,
+            dropped_tokens=float((~accepted.any(dim=1)).float().mean()) if N else 0.0,
         )
 
 
@@ -188,40 +181,81 @@ class MoEBlock(Block):
 
 def real_tokens(idx: torch.Tensor) -> torch.Tensor:
     """(B, T) bool: True except at padding. In makemore's format token 0 is the
-    start token at position 0 and padding everywhere else."""
+    start token at position 0 and padding everywhere else, so each line's real
+    tokens are a prefix of its row (and exactly the positions with a target)."""
     mask = idx != 0
     mask[:, 0] = True
     return mask
 
 
-class MoETransformer(Transformer):
-    """Transformer(config, block_cls=MoEBlock) whose loss includes the balancing loss.
+class PackedAttention(CausalSelfAttention):
+    """CausalSelfAttention on packed tokens: x is (n, C), the real tokens of a
+    (B, T) batch in row order, lines the (B, T) mask of where they sit.
 
-    After a forward with targets: lm_loss (the cross-entropy alone, detached) and
-    aux_loss (summed over layers, with its graph); the returned loss is
-    lm_loss + aux_loss_coef * aux_loss.
+    The projections run on the n real tokens only; the attention itself runs on
+    the (B, T) grid with zeros at the padding, which no real token looks at: a
+    line's padding comes after it, and attention is causal.
+    """
+
+    def forward(self, x, lines):
+        B, T = lines.shape
+        C = x.size(1)
+        where = lines.reshape(-1).nonzero().squeeze(1)  # (n,) flat positions of the real tokens
+        grid = x.new_zeros(B * T, 3 * C).index_copy(0, where, self.c_attn(x))
+        q, k, v = [t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+                   for t in grid.split(C, dim=1)]
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        y = y.transpose(1, 2).reshape(B * T, C)[where]  # (n, C): the real tokens again
+        return self.drop(self.c_proj(y))
+
+
+class PackedMoEBlock(MoEBlock):
+    """MoEBlock on packed tokens (n, C): only the attention needs to know the lines."""
+
+    def __init__(self, config: MoEConfig):
+        super().__init__(config)
+        self.attn = PackedAttention(config)
+
+    def forward(self, x, lines):
+        x = x + self.attn(self.ln_1(x), lines)
+        x = x + self.ffn(self.ln_2(x))
+        return x
+
+
+class MoETransformer(Transformer):
+    """The Transformer with PackedMoEBlocks, on packed tokens, whose loss includes the
+    balancing loss.
+
+    The forward embeds the batch, packs out the padding, runs the blocks and the
+    head on the real tokens, and returns the logits on the (B, T) grid again
+    (zeros at the padding, which has no target). After a forward with targets:
+    lm_loss (the cross-entropy alone, detached) and aux_loss (summed over layers,
+    with its graph); the returned loss is lm_loss + aux_loss_coef * aux_loss.
+    Each layer's routing() covers the real tokens, (n, ...), in row order: the
+    order of X[lines] or of Y[Y != -1].
     """
 
     def __init__(self, config: MoEConfig):
-        super().__init__(config, block_cls=MoEBlock)
+        super().__init__(config, block_cls=PackedMoEBlock)
 
     def moe_layers(self) -> list[MoE]:
         return [block.ffn for block in self.blocks]
 
     def forward(self, idx, targets=None):
-        for moe in self.moe_layers():
-            moe.token_mask = real_tokens(idx)
-        try:
-            logits, loss = super().forward(idx, targets)
-        finally:
-            for moe in self.moe_layers():
-                moe.token_mask = None
+        lines = real_tokens(idx)
+        x = self.embed(idx)[lines]  # (n, C)
+        for block in self.blocks:
+            x = block(x, lines)
+        logits = self.lm_head(self.ln_f(x))  # (n, vocab_size)
+        loss = None if targets is None else lm_loss(logits, targets[lines])
         self.aux_loss = sum(moe.aux_loss for moe in self.moe_layers())
         if loss is not None:
             self.lm_loss = loss.detach()
             loss = loss + self.config.aux_loss_coef * self.aux_loss
-        return logits, loss
+        grid = logits.new_zeros(idx.numel(), logits.size(-1))
+        grid = grid.index_copy(0, lines.reshape(-1).nonzero().squeeze(1), logits)
+        return grid.view(*idx.shape, -1), loss
 
     def routing(self) -> list[Routing]:
-        """Each layer's routing decisions in the last forward pass."""
+        """Each layer's routing decisions in the last forward pass, per real token."""
         return [moe.routing for moe in self.moe_layers()]

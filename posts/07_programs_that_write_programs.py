@@ -61,20 +61,16 @@
 # ## Our language and our tasks
 
 # %% tags=["hide-input"]
-import dataclasses
 import itertools
 import os
-import statistics
-import time
 
 import numpy as np
 from scratchbook import experiment, stands_out, style
-from scratchbook.lab.synthesis import WakeSleepConfig, run_ablations
+from scratchbook.lab.synthesis import CONDITIONS, WakeSleepConfig, run_seeds
 from scratchbook.lab.synthesis import compress as compression
 from scratchbook.lab.synthesis import dsl
 from scratchbook.lab.synthesis import tasks as task_module
 from scratchbook.lab.synthesis import wake as waking
-from scratchbook.lab.synthesis.enumerate import search
 from scratchbook.lab.synthesis.grammar import Grammar, Library
 from scratchbook.lab.synthesis.program import parse
 
@@ -205,37 +201,37 @@ for name in EXAMPLE_TASKS:
 # %% tags=["hide-input"]
 CONDITION_LABELS = {"full": "full (library + guide)", "no-library": "no library learning",
                     "no-guide": "no recognition model", "plain": "plain enumeration"}
+RUN_NAMES = {"full": "the full loop", "no-library": "the run without library learning",
+             "no-guide": "the run without a guide", "plain": "plain enumeration"}
 COLOURS = {"full": style.VERMILLION, "no-library": style.BLUE, "no-guide": style.ORANGE, "plain": style.INK}
 
 
 @experiment
-def wake_sleep_runs(config: WakeSleepConfig) -> dict:
-    """The four conditions (full, no library, no guide, plain) at one candidate budget per wake."""
-    return {name: run.to_dict() for name, run in run_ablations(config).items()}
+def wake_sleep_runs(config: WakeSleepConfig, seeds: tuple) -> dict:
+    """The four conditions (full, no library, no guide, plain) under each seed, at one candidate
+    budget per wake: seed -> name -> run. The two without a guide run once (see run_seeds)."""
+    return {str(seed): {name: run.to_dict() for name, run in by_name.items()}
+            for seed, by_name in run_seeds(config, seeds).items()}
 
 
-@experiment
-def seed_runs(config: WakeSleepConfig, seeds: tuple) -> dict:
-    """The four conditions again under other seeds (same tasks, same budget): seed -> name -> run."""
-    return {str(seed): {name: run.to_dict() for name, run in run_ablations(dataclasses.replace(config, seed=seed)).items()}
-            for seed in seeds}
-
-
-runs = wake_sleep_runs(CONFIG)
 SEEDS = (CONFIG.seed, 1, 2)
-by_seed = {CONFIG.seed: runs, **{int(k): v for k, v in seed_runs(CONFIG, SEEDS[1:]).items()}}
+by_seed = {int(k): v for k, v in wake_sleep_runs(CONFIG, SEEDS).items()}
+runs = by_seed[CONFIG.seed]
 full = runs["full"]
 cycles = full["cycles"]
 last = {name: run["cycles"][-1] for name, run in runs.items()}
 best_test = {name: max(c["test_solved"] for c in run["cycles"]) for name, run in runs.items()}
 n_cycles, wake_budget = CONFIG.cycles, CONFIG.wake_budget
 total_candidates = sum(c["candidates"] for run in runs.values() for c in run["cycles"])
-total_seconds = sum(run["seconds"] for run in runs.values())
-n_runs_all = sum(len(by_seed[seed]) for seed in SEEDS)
-candidates_all = sum(c["candidates"] for seed in SEEDS for run in by_seed[seed].values() for c in run["cycles"])
-n_guides_all = sum(len(run["guide_curves"]) for seed in SEEDS for run in by_seed[seed].values())
-full_seconds = full["seconds"]
-stage_seconds = {stage: sum(c["seconds"][stage] for c in cycles) for stage in ("wake", "abstraction", "dreaming")}
+# the runs actually computed: a condition without a guide runs once and stands for every seed
+computed = [run for seed in SEEDS for run in by_seed[seed].values() if not run["reused"]]
+seeded_labels = [RUN_NAMES[name] for name in CONDITIONS if CONDITIONS[name][1]]
+unseeded_labels = [RUN_NAMES[name] for name in CONDITIONS if not CONDITIONS[name][1]]
+n_runs_all = len(computed)
+candidates_all = sum(c["candidates"] for run in computed for c in run["cycles"])
+n_guides_all = sum(len(run["guide_curves"]) for run in computed)
+stage_seconds = {stage: sum(c["seconds"][stage] for run in computed for c in run["cycles"])
+                 for stage in ("wake", "abstraction", "dreaming")}
 guide_cfg = CONFIG.guide
 full_test_share = last["full"]["test_solved"] / last["full"]["test_total"]
 plain_test_share = last["plain"]["test_solved"] / last["plain"]["test_total"]
@@ -244,18 +240,27 @@ plain_test_share = last["plain"]["test_solved"] / last["plain"]["test_total"]
 # The experiment runs {{ n_cycles }} wake-sleep cycles at {{ num(wake_budget, ",") }}
 # candidates per wake, under four conditions: the full loop, and the loop with library
 # learning, the recognition model, or both switched off. The four runs have a budget of
-# {{ num(total_candidates, ",") }} candidate programs between them and take
-# {{ seconds(total_seconds) }} on this machine ({{ cpu_cores }} CPU cores, one of them used,
-# no GPU); the full loop alone takes {{ seconds(full_seconds) }}, of which
-# {{ seconds(stage_seconds["wake"]) }} is searching, {{ seconds(stage_seconds["abstraction"]) }}
-# compressing and {{ seconds(stage_seconds["dreaming"]) }} training guides. The same four
-# runs are repeated under {{ SEEDS | length - 1 }} more seeds, at the same budget per wake, to
-# see how much of a difference between conditions is luck. All told, the post's experiments
-# are {{ n_runs_all }} runs with a budget of {{ num(candidates_all, ",") }} candidates,
-# {{ n_guides_all }} guides trained for {{ guide_cfg.steps }} steps each, and one extra search
-# of {{ num(frontier["candidates"], ",") }} candidates further down. Counted as processor
-# time, which other programs on the machine inflate less than the wall clock, they take
-# {{ seconds(post_cpu_seconds) }} of one core.
+# {{ num(total_candidates, ",") }} candidate programs between them. They are repeated under
+# {{ SEEDS | length - 1 }} more seeds, at the same budget per wake, to see how much of a
+# difference between conditions is luck. The seed reaches only the guide (its starting
+# weights and the programs it dreams), so only the runs with a guide,
+# {{ listing(seeded_labels) }}, depend on it. The runs without one,
+# {{ listing(unseeded_labels) }}, draw no random numbers: each runs once and stands for
+# every seed. Identical searches are not run twice either. What a search enumerates depends
+# only on its grammar; the tasks decide only what gets checked and when it may stop. So a
+# search under a grammar that was already searched, with no larger budget, is read from that
+# search's record: the same solutions, found at the same candidate. Every run's first wake,
+# under the starting grammar, is one such search.
+#
+# All told, the post's experiments are {{ n_runs_all }} runs with a budget of
+# {{ num(candidates_all, ",") }} candidates and {{ n_guides_all }} guides trained for
+# {{ guide_cfg.steps }} steps each. Counted as processor time
+# ({{ cpu_cores }} CPU cores on this machine, one of them used, no GPU), which other programs
+# on the machine inflate less than the wall clock, they take
+# {{ seconds(post_cpu_seconds, key="processor time, all runs") }} of one core:
+# {{ seconds(stage_seconds["wake"], key="processor time, all runs, searching") }} searching,
+# {{ seconds(stage_seconds["abstraction"], key="processor time, all runs, compressing") }} compressing and
+# {{ seconds(stage_seconds["dreaming"], key="processor time, all runs, training guides") }} training guides.
 #
 # Against EC², this is a toy, and it differs in ways that make its numbers easier to get:
 #
@@ -571,35 +576,27 @@ heldout_overfits = {name: overfits(run, "held-out") for name, run in runs.items(
 ablation_rows = [[CONDITION_LABELS[name], "yes" if SETTINGS[name][0] else "no", "yes" if SETTINGS[name][1] else "no",
                   last[name]["train_solved"], last[name]["test_solved"], best_test[name], last[name]["library_size"],
                   last[name]["mean_solution_size"], last[name]["candidates_per_solved"],
-                  len(heldout_overfits[name]), len(fresh_overfits[name]), run["seconds"]]
+                  len(heldout_overfits[name]), len(fresh_overfits[name])]
                  for name, run in runs.items()]
 ablation_headers = ["condition", "library learning", "guide", f"train solved (of {n_train})",
                     f"test solved (of {n_test})", "best test, any cycle", "library size", "mean solution size",
-                    "candidates per solved task", "overfits: failed held-out", "overfits: failed fresh lists", "time"]
-ablation_formats = {"mean solution size": ".2f", "candidates per solved task": ",.0f", "time": "seconds"}
+                    "candidates per solved task", "overfits: failed held-out", "overfits: failed fresh lists"]
+ablation_formats = {"mean solution size": ".2f", "candidates per solved task": ",.0f"}
 n_fresh_overfits = sum(len(v) for v in fresh_overfits.values())
 fresh_overfit_tasks = sorted({task for v in fresh_overfits.values() for task, _ in v})
 fresh_overfit_names = [f"`{task}`" for task in fresh_overfit_tasks]
 
 # The same conditions over seeds: the seed sets each cycle's guide (its initial weights and its
-# dreams); the tasks, the budget and the search are the same.
+# dreams); the tasks, the budget and the search are the same. A condition without a guide ran
+# once and stands for every seed (its spread is zero).
 seed_last = {name: [by_seed[seed][name]["cycles"][-1] for seed in SEEDS] for name in runs}
-
-
-def spread(values) -> tuple[float, float]:
-    return statistics.mean(values), statistics.stdev(values)
-
-
-test_stats = {name: spread([c["test_solved"] for c in seed_last[name]]) for name in runs}
-train_stats = {name: spread([c["train_solved"] for c in seed_last[name]]) for name in runs}
-seed_rows = [[CONDITION_LABELS[name], *[c["test_solved"] for c in seed_last[name]],
-              f"{test_stats[name][0]:.1f} ± {test_stats[name][1]:.1f}",
-              f"{train_stats[name][0]:.1f} ± {train_stats[name][1]:.1f}"] for name in runs]
-seed_headers = ["condition", *[f"test solved, seed {seed}" for seed in SEEDS], "test solved, mean ± sd",
-                f"train solved (of {n_train}), mean ± sd"]
-seed_invariant = [name for name in runs if not SETTINGS[name][1]
-                  and all(by_seed[seed][name]["solutions"] == runs[name]["solutions"] for seed in SEEDS)]
-seed_invariant_labels = [CONDITION_LABELS[name] for name in seed_invariant]
+seed_test = {name: [c["test_solved"] for c in seed_last[name]] for name in runs}
+seed_train = {name: [c["train_solved"] for c in seed_last[name]] for name in runs}
+seed_cells = {name: [CONDITION_LABELS[name], *seed_test[name]] for name in runs}  # the prose adds seeds(...)
+seed_headers = ["condition", *[f"test solved, seed {seed}" for seed in SEEDS], "test solved, over seeds",
+                f"train solved (of {n_train}), over seeds"]
+seed_once = [name for name in runs if all(by_seed[seed][name]["reused"] for seed in SEEDS[1:])]
+seed_once_labels = [CONDITION_LABELS[name] for name in seed_once]
 unguided = [name for name in runs if not SETTINGS[name][1]]
 
 
@@ -717,14 +714,15 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 # enumeration. {% if plain_repeats %}Plain enumeration has nothing to learn from, so each
 # of its wakes repeats the first one exactly: the flat grey lines in the figure above.{% endif %}
 #
-# A difference of a task or two from one seed could be luck, so the four runs were repeated
-# with seeds {{ SEEDS[1:] | join(" and ") }}. The seed sets each cycle's guide, its starting
+# A difference of a task or two from one seed could be luck, so the runs were repeated with
+# seeds {{ SEEDS[1:] | join(" and ") }}. The seed sets each cycle's guide, its starting
 # weights and its dreams; the tasks, the budget and the search stay the same.
-# {% if seed_invariant == unguided %}Without a guide nothing in the loop is random, and the
-# runs without one ({{ listing(seed_invariant_labels) }}) give the same solutions under every
-# seed.{% endif %} Test tasks solved in the last cycle:
+# {% if seed_once == unguided %}Without a guide nothing in the loop is random, so the runs
+# without one ({{ listing(seed_once_labels) }}) were run once, and that run stands for every
+# seed: the same number under each seed, with no spread.{% endif %} Test tasks solved in the
+# last cycle:
 #
-# {{ table(seed_rows, headers=seed_headers, key="seeds") }}
+# {% set seed_rows = [] %}{% for name in runs %}{% set _ = seed_rows.append(seed_cells[name] + [seeds(seed_test[name], ".1f", key="seeds[" ~ name ~ "][test]"), seeds(seed_train[name], ".1f", key="seeds[" ~ name ~ "][train]")]) %}{% endfor %}{{ table(seed_rows, headers=seed_headers, key="seeds") }}
 #
 # I count a difference between two conditions as an effect only when Welch's two-sample
 # t-test at the 5% level says their means over the {{ SEEDS | length }} seeds differ (the rule
@@ -739,16 +737,14 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 # **{% if guide_with_library["real"] %}On top of a library, the guide solves
 # {{ num(guide_with_library["diff"] | abs, ".1f") }} {{ guide_with_library["word"] }} test
 # tasks on average{% else %}On top of a library, the guide's effect is within seed
-# noise{% endif %}**: {{ num(test_stats["full"][0], ".1f") }} ±
-# {{ num(test_stats["full"][1], ".1f") }} test tasks with it, against
-# {{ num(test_stats["no-guide"][0], ".1f") }} ± {{ num(test_stats["no-guide"][1], ".1f") }}
-# without it{% if not guide_with_library["real"] %}, a difference of
+# noise{% endif %}**: {{ seeds(seed_test["full"], ".1f") }} test tasks with it, against
+# {{ seeds(seed_test["no-guide"], ".1f") }} without it{% if not guide_with_library["real"] %}, a difference of
 # {{ num(guide_with_library["diff"] | abs, ".1f") }} where the test asks for more than
 # {{ num(guide_with_library["noise"], ".1f") }}{% endif %}. Without a library, the guide
 # {% if guide_without_library["real"] %}solves {{ num(guide_without_library["diff"] | abs, ".1f") }}
 # {{ guide_without_library["word"] }} test tasks than plain enumeration
-# ({{ num(test_stats["no-library"][0], ".1f") }} ± {{ num(test_stats["no-library"][1], ".1f") }}
-# against {{ num(test_stats["plain"][0], ".1f") }}){% else %}makes a difference within seed noise{% endif %}.
+# ({{ seeds(seed_test["no-library"], ".1f") }} against
+# {{ seeds(seed_test["plain"], ".1f") }}){% else %}makes a difference within seed noise{% endif %}.
 # {% if guide_helps_less_with_library and guide_without_library["real"] %}So the guide is
 # worth less once there is a library. One way to see why: {% else %}A measure that does not
 # depend on how many tasks a seed happens to solve: {% endif %}how much more
@@ -802,26 +798,19 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 unsolved = {name: sorted(t.name for t in suite.tasks if t.name not in run["solutions"]) for name, run in runs.items()}
 never_solved = sorted(set.intersection(*(set(v) for v in unsolved.values())), key=[t.name for t in suite.tasks].index)
 full_unsolved = [t.name for t in suite.tasks if t.name in unsolved["full"]]
-RUN_NAMES = {"full": "the full loop", "no-library": "the run without library learning",
-             "no-guide": "the run without a guide", "plain": "plain enumeration"}
 solved_elsewhere = {t: [RUN_NAMES[n] for n in runs if t not in unsolved[n]] for t in full_unsolved}
 
 
-@experiment
-def first_wake_frontier(budget: int) -> dict:
-    """One plain wake under the starting (uniform) grammar: how far do `budget` candidates reach?"""
-    start = time.process_time()
-    suite = task_module.build_suite()
-    grammar = Grammar(Library())
-    result = search(grammar, list(suite.inputs), waking.targets(suite.tasks), budget)
-    return {"levels": result.levels, "resolution": grammar.resolution, "candidates": result.candidates,
-            "bits": {name: grammar.bits(program) for name, program in result.solutions.items()},
-            "cpu_seconds": time.process_time() - start}
-
-
-frontier = first_wake_frontier(wake_budget)
-post_cpu_seconds = (sum(run["cpu_seconds"] for seed in SEEDS for run in by_seed[seed].values())
-                    + frontier["cpu_seconds"])
+# How far the first wake got: plain enumeration's first wake is the search under the starting
+# (uniform) grammar, and every one of its wakes repeats it
+start_grammar = Grammar(Library())
+plain_first = runs["plain"]["cycles"][0]
+assert plain_repeats, "plain enumeration's wakes differ: its solutions are not the first wake's"
+frontier = {"levels": plain_first["levels"], "resolution": start_grammar.resolution,
+            "candidates": plain_first["candidates"],
+            "bits": {name: start_grammar.bits(parse(runs["plain"]["solutions"][name]))
+                     for name in plain_first["solved_train"] + plain_first["solved_test"]}}
+post_cpu_seconds = sum(run["cpu_seconds"] for run in computed)
 frontier_bits = frontier["levels"] / frontier["resolution"]
 costliest_found = max(frontier["bits"].values())
 
@@ -833,7 +822,6 @@ HAND_WRITTEN = {
                       " (λ (x acc) (if (gt? x (car acc)) (cons x (cons (car acc) empty))"
                       " (if (gt? x (car (cdr acc))) (cons (car acc) (cons x empty)) acc))))))"),
 }
-start_grammar = Grammar(Library())
 hand_bits = {task: start_grammar.bits(parse(text)) for task, text in HAND_WRITTEN.items()}
 remove_one_just_past = frontier_bits < hand_bits["remove-1"] <= frontier_bits + 2
 

@@ -17,6 +17,8 @@ from scratchbook.lab.synthesis.compress import (
 from scratchbook.lab.synthesis.dsl import MAX_INT, EvalError
 from scratchbook.lab.synthesis.enumerate import (
     Overfit,
+    Search,
+    SearchMemo,
     SearchTarget,
     enumerate_programs,
     failed_check,
@@ -36,7 +38,7 @@ from scratchbook.lab.synthesis.program import (
 )
 from scratchbook.lab.synthesis.tasks import GENERATOR_VERSION, N_FRESH, build_suite, reference
 from scratchbook.lab.synthesis.wake import cluster, targets
-from scratchbook.lab.synthesis.wake_sleep import WakeSleepConfig, run_wake_sleep
+from scratchbook.lab.synthesis.wake_sleep import WakeSleepConfig, run_ablations, run_seeds, run_wake_sleep
 
 SUITE_SHA256 = "a4f89830b658bb0a67ffa4158d8fdd90a6d1993fc074aec632948426580e4e20"
 
@@ -174,6 +176,38 @@ def test_fold_from_a_constant_passes_max_held_out_examples_but_not_its_fresh_lis
     assert all(run(wrong, xs) == out for xs, out in target.heldout + tuple(zip(suite.inputs, target.outputs)))
     assert failed_check(wrong, target) == "fresh"
     assert failed_check(right, target) is None
+
+
+def same_result(a, b) -> bool:
+    return (list(a.solutions.items()) == list(b.solutions.items()) and a.found_at == b.found_at
+            and a.overfit == b.overfit and a.candidates == b.candidates and a.levels == b.levels)
+
+
+def test_a_search_read_from_a_record_is_the_search_run_afresh():
+    suite = build_suite()
+    grammar, inputs, every = Grammar(Library()), list(suite.inputs), targets(suite.tasks)
+    memo = SearchMemo()
+    assert same_result(memo.search(grammar, inputs, every, 30_000),
+                       Search(grammar, inputs, every, 30_000).run())
+    for budget in (1, 2, 700, 9_999, 30_000):
+        for some in (every, every[::3], every[5:9], every[-1:]):
+            assert same_result(memo.search(grammar, inputs, some, budget),
+                               Search(grammar, inputs, some, budget).run()), (budget, len(some))
+    assert (memo.run, memo.replayed) == (1, 20)
+
+
+def test_a_record_answers_a_larger_budget_only_when_its_search_finished():
+    suite = build_suite()
+    grammar, inputs = Grammar(Library()), list(suite.inputs)
+    easy = targets([suite.task(n) for n in ("len", "head", "sum")])  # found in the first few thousand
+    memo = SearchMemo()
+    first = memo.search(grammar, inputs, easy, 50_000)
+    assert first.candidates < 50_000 and set(first.solutions) == {"len", "head", "sum"}
+    assert same_result(memo.search(grammar, inputs, easy[:2], 80_000), Search(grammar, inputs, easy[:2], 80_000).run())
+    assert memo.run == 1
+    memo.search(grammar, inputs, targets([suite.task("kth-largest-2")]), 10_000)  # another target: run
+    memo.search(grammar, inputs, targets([suite.task("kth-largest-2")]), 20_000)  # a larger budget: run
+    assert memo.run == 3
 
 
 def test_probe_environments_are_fixed():
@@ -317,3 +351,43 @@ def test_tiny_wake_sleep_run_is_deterministic():
     assert first.cycles[0].train_solved > 5
     assert all(c.candidates <= 15_000 for c in first.cycles)
     assert first.cycles[0].guide_bits_saved is None  # no guide before the first sleep
+
+
+def test_a_condition_without_a_guide_does_not_depend_on_the_seed():
+    config = WakeSleepConfig(cycles=2, wake_budget=15_000, use_guide=False)
+
+    def plain(run):
+        d = run.to_dict()
+        for key in ("seconds", "cpu_seconds", "config"):
+            d.pop(key)
+        for c in d["cycles"]:
+            c.pop("seconds")
+        return d
+
+    one = run_wake_sleep(config, "no-guide")
+    assert plain(one) == plain(run_wake_sleep(dataclasses.replace(config, seed=7), "no-guide"))
+
+
+def test_run_seeds_runs_a_condition_without_a_guide_once():
+    config = WakeSleepConfig(cycles=1, wake_budget=5_000, guide=GuideConfig(steps=2, fantasies=5))
+    runs = run_seeds(config, (0, 3), ("no-guide", "no-library"))
+    assert [runs[0]["no-guide"].reused, runs[3]["no-guide"].reused] == [False, True]
+    assert runs[3]["no-guide"].cycles == runs[0]["no-guide"].cycles
+    assert not runs[3]["no-library"].reused and runs[3]["no-library"].config["seed"] == 3
+
+
+def test_runs_that_share_a_memo_of_searches_are_the_runs_alone():
+    config = WakeSleepConfig(cycles=2, wake_budget=15_000, guide=GuideConfig(steps=10, fantasies=20))
+
+    def plain(run):
+        d = run.to_dict()
+        for key in ("seconds", "cpu_seconds"):
+            d.pop(key)
+        for c in d["cycles"]:
+            c.pop("seconds")
+        return d
+
+    shared = run_ablations(config, ("no-guide", "full", "no-library"), searches=SearchMemo())
+    for name, (learn, guide) in (("no-guide", (True, False)), ("full", (True, True)), ("no-library", (False, True))):
+        alone = run_wake_sleep(dataclasses.replace(config, learn_library=learn, use_guide=guide), name)
+        assert plain(shared[name]) == plain(alone), name

@@ -27,8 +27,9 @@ from scratchbook.lab.synthesis.wake_sleep import (
     WakeSleepConfig,
     WakeSleepRun,
     run_ablations,
+    run_seeds,
     run_wake_sleep,
 )
 
 __all__ = ["CONDITIONS", "CycleReport", "GENERATOR_VERSION", "Suite", "Task", "WakeSleepConfig",
-           "WakeSleepRun", "build_suite", "run_ablations", "run_wake_sleep"]
+           "WakeSleepRun", "build_suite", "run_ablations", "run_seeds", "run_wake_sleep"]

@@ -31,6 +31,15 @@ the task is closed for this search: observational equivalence will not build ano
 with the same outputs, so only a search under another grammar (next cycle's,
 or a guided one), where a different program with those outputs comes first,
 can still solve it.
+
+A search can be remembered (`SearchMemo`, passed by the caller). The
+enumeration depends only on the grammar and the inputs: the targets only
+decide what is checked and when the search may stop. So a search under a
+grammar already searched, for some of the same targets, with at most the same
+budget, is that search's prefix, and is read from its record (when each target
+was closed, and how) instead of being run again: the result is the same, to
+the candidate. Every run's first wake, under the starting grammar, is one
+such search.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ from __future__ import annotations
 import itertools
 import random
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from scratchbook.lab.synthesis.dsl import BASE_TYPES, INT, LIST, Arrow, EvalError
@@ -336,6 +346,8 @@ class Search:
             self.open.setdefault((t.output_type, t.outputs), []).append(t)
         self._vectors: dict = {}
         self._bodies: dict = {}
+        self.events: list = []  # (candidates spent, target key, program, failed check or None)
+        self.level_starts: list = []  # candidates spent when each cost level started
         self.top = Bank(self, TOP, True, [(xs,) for xs in inputs])
         if not prune_equivalent:
             self.top.seen = {tp: _NeverSeen() for tp in BASE_TYPES}
@@ -363,11 +375,13 @@ class Search:
         fn = compile_function(term, 1, self.library.runtime, self.library.pynames)
         for target in waiting:
             failed = failed_check(fn, target)
+            program = canonical(term)
             if failed is None:
-                self.result.solutions[target.key] = canonical(term)
+                self.result.solutions[target.key] = program
                 self.result.found_at[target.key] = self.spent
             else:
-                self.result.overfit.append(Overfit(target.key, canonical(term), failed))
+                self.result.overfit.append(Overfit(target.key, program, failed))
+            self.events.append((self.spent, target.key, program, failed))
         del self.open[(tp, value)]
         if not self.open:
             raise BudgetSpent  # nothing left to find
@@ -376,6 +390,7 @@ class Search:
         try:
             for level in range(1, MAX_LEVEL + 1):
                 self.result.levels = level
+                self.level_starts.append(self.spent)
                 self.top.ensure(level)
         except BudgetSpent:
             pass
@@ -390,8 +405,94 @@ class _NeverSeen(set):
         return False
 
 
-def search(grammar: Grammar, inputs: list, targets: list[SearchTarget], budget: int) -> SearchResult:
-    """Enumerate programs cheapest first until `budget` candidates; the first match per task wins."""
+# -----------------------------------------------------------------------------
+# searches remembered: a search already run answers every search that is its prefix
+
+
+@dataclass
+class SearchRecord:
+    """What one search did, enough to replay any prefix of it for a subset of its targets."""
+
+    targets: dict  # key -> SearchTarget
+    budget: int
+    candidates: int  # where it stopped
+    finished: bool  # stopped because every target was closed, before the budget ran out
+    events: list  # (candidates spent, key, program, failed check or None), in order
+    level_starts: list  # candidates spent when each cost level started
+
+    def replay(self, targets: list[SearchTarget], budget: int) -> SearchResult | None:
+        """The result of searching for `targets` with `budget`, or None if this record does not cover it."""
+        if not targets or budget < 1 or not (budget <= self.budget or self.finished):
+            return None
+        if any(self.targets.get(t.key) != t for t in targets):
+            return None
+        wanted = {t.key for t in targets}
+        result = SearchResult()
+        closed, stop = 0, 0
+        for spent, key, program, failed in self.events:
+            if spent >= budget:
+                break
+            if key not in wanted:
+                continue
+            if failed is None:
+                result.solutions[key] = program
+                result.found_at[key] = spent
+            else:
+                result.overfit.append(Overfit(key, program, failed))
+            closed += 1
+            stop = spent
+        # as Search.run: it stops when every target is closed, else when the budget is spent
+        result.candidates = stop if closed == len(wanted) else budget
+        result.levels = max(level for level, start in enumerate(self.level_starts, 1)
+                            if start < result.candidates)
+        return result
+
+
+class SearchMemo:
+    """The last `size` searches, by grammar and inputs (least recently used forgotten first).
+
+    Made by whoever runs a set of searches (an experiment), and dropped with it."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.records: OrderedDict = OrderedDict()
+        self.replayed = 0  # searches answered from a record
+        self.run = 0  # searches run
+
+    @staticmethod
+    def key(grammar: Grammar, inputs: list) -> tuple:
+        library = grammar.library
+        return (library.primitive_names, tuple(library.inventions), grammar.resolution,
+                tuple(sorted(grammar.weights.items())), tuple(inputs))
+
+    def search(self, grammar: Grammar, inputs: list, targets: list[SearchTarget], budget: int) -> SearchResult:
+        key = self.key(grammar, inputs)
+        record = self.records.get(key)
+        if record is not None:
+            result = record.replay(targets, budget)
+            if result is not None:
+                self.records.move_to_end(key)
+                self.replayed += 1
+                return result
+        s = Search(grammar, inputs, targets, budget)
+        result = s.run()
+        self.run += 1
+        if s.spent >= budget or not s.open:  # (not when it ran out of levels: MAX_LEVEL is a backstop)
+            self.records[key] = SearchRecord({t.key: t for t in targets}, budget, s.spent, not s.open,
+                                             s.events, s.level_starts)
+            self.records.move_to_end(key)
+        while len(self.records) > self.size:
+            self.records.popitem(last=False)
+        return result
+
+
+def search(grammar: Grammar, inputs: list, targets: list[SearchTarget], budget: int,
+           memo: SearchMemo | None = None) -> SearchResult:
+    """Enumerate programs cheapest first until `budget` candidates; the first match per task wins.
+
+    With a memo, a search that is the prefix of one it remembers is read from it."""
+    if memo is not None:
+        return memo.search(grammar, inputs, targets, budget)
     return Search(grammar, inputs, targets, budget).run()
 
 

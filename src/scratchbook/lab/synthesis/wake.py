@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scratchbook.lab.synthesis.enumerate import SearchTarget, search
+from scratchbook.lab.synthesis.enumerate import SearchMemo, SearchTarget, search
 from scratchbook.lab.synthesis.grammar import Grammar, Library
 from scratchbook.lab.synthesis.guide import TrainedGuide
 from scratchbook.lab.synthesis.tasks import Suite
@@ -33,6 +33,7 @@ class WakeResult:
     candidates: int
     guided: list  # names first solved by a guided search
     overfit: list  # Overfit, from every search of this wake (a task can overfit in several)
+    levels: int  # cost levels the shared search started: how far it got, in grammar units
 
 
 def targets(tasks) -> list[SearchTarget]:
@@ -82,10 +83,12 @@ def guided_groups(library: Library, guide: TrainedGuide, tasks, mix: float, k: i
 
 
 def wake(library: Library, guide: TrainedGuide | None, suite: Suite, solved_train: set, budget: int,
-         guide_share: float = 0.5, guide_mix: float = 1.0, groups: int = 4) -> WakeResult:
-    """Search for all tasks with `budget` candidates in total; solved_train need not be found again."""
+         guide_share: float = 0.5, guide_mix: float = 1.0, groups: int = 4,
+         memo: SearchMemo | None = None) -> WakeResult:
+    """Search for all tasks with `budget` candidates in total; solved_train need not be found again.
+    A search that is the prefix of one in `memo` is read from it (the same result)."""
     shared_budget = budget if guide is None else round(budget * (1 - guide_share))
-    result = search(Grammar(library), list(suite.inputs), targets(suite.tasks), shared_budget)
+    result = search(Grammar(library), list(suite.inputs), targets(suite.tasks), shared_budget, memo)
     found = dict(result.solutions)
     spent = result.candidates
     overfit = list(result.overfit)
@@ -101,11 +104,11 @@ def wake(library: Library, guide: TrainedGuide | None, suite: Suite, solved_trai
             # budget in proportion to cluster size; the last cluster takes whatever is left
             left = sum(len(m) for m, _ in plan[i:])
             share = remaining if i == len(plan) - 1 else round(remaining * len(members) / left)
-            r = search(grammar, list(suite.inputs), targets(still_open), share)
+            r = search(grammar, list(suite.inputs), targets(still_open), share, memo)
             for name, program in r.solutions.items():
                 found[name] = program
                 guided.append(name)
             overfit += r.overfit
             spent += r.candidates
             remaining -= r.candidates
-    return WakeResult(found, spent, guided, overfit)
+    return WakeResult(found, spent, guided, overfit, result.levels)

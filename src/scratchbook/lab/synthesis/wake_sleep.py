@@ -19,6 +19,10 @@ Ablations, at the same candidate budget: no library learning (the grammar
 stays the uniform one over the 21 primitives, no functions are learned), no
 recognition model (one shared search per wake), and plain enumeration
 (neither: the same search every cycle).
+
+The seed reaches only the guide (its initial weights and its dreams). A
+condition without a guide draws no random numbers, so `run_seeds` runs it
+once and lets that run stand for every seed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 
 from scratchbook.lab.synthesis.compress import CompressionConfig, compress
+from scratchbook.lab.synthesis.enumerate import SearchMemo
 from scratchbook.lab.synthesis.grammar import Grammar, Library
 from scratchbook.lab.synthesis.guide import GuideConfig, TrainedGuide, train_guide
 from scratchbook.lab.synthesis.program import show, size
@@ -70,6 +75,7 @@ class CycleReport:
     mean_solution_size: float  # nodes per train solution, in library terms, after the sleep
     mean_size_first_solved: float  # the same over the tasks solved in cycle 1 only
     candidates: int  # programs enumerated this wake
+    levels: int  # cost levels this wake's shared search started (its frontier, in grammar units)
     candidates_per_solved: float  # this wake's candidates / tasks (train + test) it solved
     guided_solved: int  # tasks first solved by a guided search this wake
     guide_bits_saved: float | None  # mean over this wake's solutions: bits under the library's
@@ -79,7 +85,7 @@ class CycleReport:
     tracked: dict  # task -> solution at the end of the cycle, in the new library's terms (None: unsolved)
     solved_train: list
     solved_test: list
-    seconds: dict  # wake, abstraction, dreaming
+    seconds: dict  # wake, abstraction, dreaming: processor time
 
 
 @dataclass
@@ -93,6 +99,8 @@ class WakeSleepRun:
     cpu_seconds: float  # processor time of this process: the compute, whatever else the machine runs
     guide_loss: list = field(default_factory=list)  # final training loss of each cycle's guide
     guide_curves: list = field(default_factory=list)  # per cycle: [[step, loss], ...] of its guide
+    reused: bool = False  # the run of another seed, standing for this one (a condition without a guide)
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -102,8 +110,9 @@ class WakeSleepRun:
 
 
 def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str = "custom",
-                   suite: Suite | None = None) -> WakeSleepRun:
-    """Run config.cycles cycles; everything returned is plain data (dataclasses of lists, dicts, numbers)."""
+                   suite: Suite | None = None, searches: SearchMemo | None = None) -> WakeSleepRun:
+    """Run config.cycles cycles; everything returned is plain data (dataclasses of lists, dicts, numbers).
+    `searches` remembers searches across runs (see enumerate.SearchMemo)."""
     suite = suite or build_suite()
     start, cpu_start = time.perf_counter(), time.process_time()
     train_names = [t.name for t in suite.train]
@@ -115,13 +124,13 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
     first_solved: list[str] = []
     memo = None  # (key, WakeResult): without learning, every wake is the same search
     for cycle in range(1, config.cycles + 1):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         key = (tuple(library.inventions), tuple(sorted(library.weights.items())))
         if guide is None and memo is not None and memo[0] == key:
             woke = memo[1]
         else:
             woke = wake(library, guide, suite, set(solutions), config.wake_budget, config.guide_share,
-                        config.guide_mix, config.guided_groups)
+                        config.guide_mix, config.guided_groups, searches)
             memo = (key, woke)
         grammar = Grammar(library)
         bits_saved = None if guide is None else _bits_saved(library, guide, suite, woke.solutions, config)
@@ -132,19 +141,19 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
         if cycle == 1:
             first_solved = sorted(solutions)
         size_found = _mean([size(p) for p in solutions.values()])
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         added = []
         if config.learn_library and solutions:
             compressed = compress(library, solutions, config.compression)
             library, solutions, added = compressed.library, compressed.programs, compressed.added
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         if config.use_guide:
             replays = [(suite.task(name).examples, program) for name, program in solutions.items()]
             guide_config = dataclasses.replace(config.guide, seed=config.seed * 1000 + cycle)
             guide = train_guide(library, replays, guide_config)
             guide_losses.append(guide.losses[-1] if guide.losses else None)
             guide_curves.append([list(point) for point in guide.curve])
-        t3 = time.perf_counter()
+        t3 = time.process_time()
         solved_test = sorted(n for n in woke.solutions if n in test_names)
         n_solved = len([n for n in woke.solutions if n in test_names or n in solutions])
         tracked_found = {name: _text(woke.solutions.get(name)) for name in config.tracked_tasks}
@@ -161,6 +170,7 @@ def run_wake_sleep(config: WakeSleepConfig = WakeSleepConfig(), condition: str =
             mean_solution_size=_mean([size(p) for p in solutions.values()]),
             mean_size_first_solved=_mean([size(solutions[n]) for n in first_solved]),
             candidates=woke.candidates,
+            levels=woke.levels,
             candidates_per_solved=woke.candidates / max(1, n_solved),
             guided_solved=len(woke.guided),
             guide_bits_saved=bits_saved,
@@ -205,12 +215,37 @@ def _plain(d: dict) -> dict:
 
 
 def run_ablations(config: WakeSleepConfig = WakeSleepConfig(), conditions=tuple(CONDITIONS),
-                  suite: Suite | None = None) -> dict[str, WakeSleepRun]:
-    """The same budget and seed under each condition: name -> run."""
+                  suite: Suite | None = None, searches: SearchMemo | None = None) -> dict[str, WakeSleepRun]:
+    """The same budget and seed under each condition: name -> run. The runs share one memo of
+    searches (every run's first wake is the same search)."""
     suite = suite or build_suite()
+    searches = searches or SearchMemo()
     runs = {}
     for name in conditions:
         learn, guide = CONDITIONS[name]
         runs[name] = run_wake_sleep(dataclasses.replace(config, learn_library=learn, use_guide=guide),
-                                    name, suite)
+                                    name, suite, searches)
     return runs
+
+
+def run_seeds(config: WakeSleepConfig, seeds, conditions=tuple(CONDITIONS),
+              suite: Suite | None = None) -> dict[int, dict[str, WakeSleepRun]]:
+    """Every condition under every seed: seed -> name -> run, at the same budget.
+
+    A condition without a guide does not depend on the seed, so it runs once (under the first
+    seed) and the other seeds get that run, marked `reused`. Those run first: their searches are
+    the guided conditions' first searches too, and every run shares one memo of searches.
+    """
+    suite = suite or build_suite()
+    searches = SearchMemo()
+    seeds = list(seeds)
+    once = [name for name in conditions if not CONDITIONS[name][1]]
+    shared = run_ablations(dataclasses.replace(config, seed=seeds[0]), once, suite, searches)
+    out = {}
+    for seed in seeds:
+        seeded = run_ablations(dataclasses.replace(config, seed=seed),
+                               [name for name in conditions if name not in shared], suite, searches)
+        out[seed] = {name: seeded[name] if name in seeded else
+                     (shared[name] if seed == seeds[0] else dataclasses.replace(shared[name], reused=True))
+                     for name in conditions}
+    return out

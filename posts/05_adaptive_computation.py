@@ -102,9 +102,8 @@ generator_version = algorithmic.GENERATOR_VERSION
 # %% [markdown]
 # {{ table(task_rows, headers=["task", "what it is", "example (· = no answer)", "shortest", "longest", "held out from", "held out to", "difficulty"], formats={"example (· = no answer)": "code"}, key="tasks") }}
 #
-# Lengths are in characters, except for addition, where they count columns. The longer
-# lengths never appear in training; they test whether whatever the model learned carries
-# over. The difficulty of an example is its length for parity, the longest distance a carry
+# Lengths are in characters (for addition, columns); the longer ones never appear in
+# training. The difficulty of an example is its length for parity, the longest distance a carry
 # travels for addition, and the distance back to the evidence for balance and sorted. Each
 # task has {{ num(BUDGET.n_train, ",") }} training examples and {{ num(BUDGET.n_test, ",") }}
 # test examples, from seeded generators (version {{ generator_version }}, sha256 of the
@@ -319,15 +318,14 @@ one_pass_words = ("on every task" if len(one_pass_low) == len(TASK_NAMES)
 # %% [markdown]
 # ## Accuracy against measured compute
 #
-# First, how training went (the first seed). Every model's loss on the answers, on
-# training batches (faint, the mean of the 50 steps before each point) and on the first 500
-# test examples (dots), for one pass, for {{ DEPTHS[-1] }} passes and for ACT:
+# How training went, first seed: loss on the answers for one pass, {{ DEPTHS[-1] }} passes
+# and ACT, on training batches (faint, the mean of the 50 steps before each point) and on
+# the first 500 test examples (dots).
 #
 # {{ figure(fig_curves, "loss-curves", alt="Four panels, one per task: training and test loss against step for the one-pass model, the " ~ DEPTHS[-1] ~ "-pass model and ACT", caption="Loss on the answers during training, first seed: faint lines training batches (ACT's includes its ponder cost), dots the test examples.") }}
 #
-# Compute here is counted, not assumed: for every answer, the passes the model actually
-# spent on it (for ACT, \( N + R \); for a fixed-depth model, its depth). Accuracy is the
-# share of answers right on the test set.
+# Compute is counted: for every answer, the passes the model spent on it (ACT:
+# \( N + R \); fixed depth: its depth). Accuracy is the share of test answers right.
 #
 # {{ figure(fig_compute, "accuracy-vs-compute", alt="Four panels, one per task: share of test answers right against mean passes per answer, for fixed depths 1, 2, 4 and 8 (a line), the best depth on the other seeds (open circles) and ACT on every seed (stars)", caption="Test accuracy against the passes actually spent per answer. Blue line: one shared block applied a fixed number of times (labels), first seed; open circles: the most accurate depth again on the other seeds. Vermillion stars: ACT, which picks the number per position, one star per seed.") }}
 #
@@ -467,9 +465,9 @@ long_worse = [t for t in TASK_NAMES
 # %% [markdown]
 # ## Longer inputs than any in training
 #
-# A fixed-depth model cannot add passes for a longer input; an ACT model can, if its
-# halting unit asks for them and the cap allows. On the held-out longer inputs, with ACT's
-# cap raised from {{ BUDGET.cap }} to {{ BUDGET.long_cap }}, the share of answers right:
+# A fixed-depth model cannot add passes for a longer input; ACT can. On the held-out
+# longer inputs, with ACT's cap raised from {{ BUDGET.cap }} to {{ BUDGET.long_cap }}, the
+# share of answers right:
 #
 # {% for t in TASK_NAMES %}
 # - **{{ t }}**: ACT {{ seeds(long_act[t], "pct", key=t ~ ": longer inputs, ACT") }}, {{ plural(best_depth[t], "fixed pass", "fixed passes", key=t ~ ": best fixed depth on longer inputs") }} {{ seeds(long_best[t], "pct", key=t ~ ": longer inputs, best fixed depth") }}: ACT is {{ difference(long_act[t], long_best[t], "pct", key=t ~ ": longer inputs, ACT against the best fixed depth") }}.

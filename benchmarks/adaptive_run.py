@@ -1,12 +1,13 @@
 """Part 5's numbers: accuracy against measured compute, fixed depth and ACT, on the algorithmic suite.
 
 For every task: fixed-depth models with 1, 2, 4, 8 passes of one shared block
-(local attention, window 3) and an ACT model, each trained for the same number
-of steps; then accuracy by reach (the step function), how ACT's passes follow
-the reach (Spearman), a tau sweep, longer inputs with a raised step cap, and
-the passes ACT spends on a few fixed inputs. Prints the tables and the timings.
+(local attention, window 3), the most accurate of them again on the other seeds,
+and ACT on every seed, each trained for the same number of steps; then accuracy
+by reach (the step function), how ACT's passes follow the reach (Spearman),
+longer inputs with a raised step cap, and the passes ACT spends on a few fixed
+inputs. Prints the tables and the timings.
 
-    python benchmarks/adaptive_run.py                       # everything, ~3 minutes on one free core
+    python benchmarks/adaptive_run.py                       # everything, ~6 minutes on one free core
     python benchmarks/adaptive_run.py --tasks parity --steps 300
     python benchmarks/adaptive_run.py --json results.json
     python benchmarks/adaptive_run.py --seed-study parity    # ACT from 3 seeds x 2 halting biases (~3 min)
@@ -50,73 +51,34 @@ def report(task: str, r: dict, b: Budget):
     print(f"\n=== {task}: lengths {spec.lengths}, held out {spec.long_lengths}; halting per {r['halting']}; "
           f"difficulty = {r['difficulty']}")
 
-    print("\naccuracy vs compute (test; passes = mean N + R at the answers)")
+    print("\naccuracy vs compute (test; passes = mean N + R at the answers; longer inputs: ACT's cap "
+          f"raised to {b.long_cap})")
     rows = []
-    for depth, f in r["fixed"].items():
-        rows.append((f"fixed {depth}", f2(f["mean_passes"]), f3(f["exact"]), f3(f["per_position"]),
-                     f["passes_run"], f"{f['seconds']:.1f}"))
-    a = r["act"]
-    rows.append((f"ACT tau={a['tau']}", f2(a["mean_passes"]), f3(a["exact"]), f3(a["per_position"]),
-                 a["passes_run"], f"{a['seconds']:.1f}"))
-    for bias, x in r["act_bias"].items():
-        rows.append((f"ACT bias {bias:+g}", f2(x["mean_passes"]), f3(x["exact"]), f3(x["per_position"]),
-                     x["passes_run"], f"{x['seconds']:.1f}"))
-    table(rows, ["model", "passes", "exact", "per-pos", "batch passes", "train s"])
-    for bias, x in r["act_bias"].items():
-        print(f"ACT bias {bias:+g}: Spearman(reach, passes) {x['spearman_reach']:.3f}; longer inputs, cap "
-              f"{b.long_cap}: per-pos {x['long_raised_cap']['per_position']:.3f}, "
-              f"passes {x['long_raised_cap']['mean_passes']:.2f}")
-    print(f"ACT: passes computed N {a['mean_steps']:.2f}; over every character {a['mean_passes_all']:.2f}; cap {b.cap}")
+    runs = [(f"fixed {d}", f) for d, f in r["fixed"].items()]
+    runs += [(f"fixed {r['best_depth']}", f) for f in r["best"][1:]]
+    runs += [(f"ACT bias {a['halt_bias']:+g}", a) for a in r["act"]]
+    for name, x in runs:
+        long = x["long_raised_cap"] if "long_raised_cap" in x else x["long"]
+        rows.append((name, x["seed"], f2(x["mean_passes"]), f3(x["exact"]), f3(x["per_position"]),
+                     f3(long["per_position"]), f3(x["spearman_reach"]), x["passes_run"], f"{x['seconds']:.1f}"))
+    table(rows, ["model", "seed", "passes", "exact", "per-pos", "long", "rho", "batch passes", "train s"])
 
-    print(f"\naccuracy by reach (positions back the answer depends on; T passes see {b.window}T back)")
-    reaches = sorted(a["by_reach"], key=int)
-    extra = list(r["act_bias"].items())
+    a = r["act"][0]
+    print(f"\naccuracy by reach, first seed (positions back the answer depends on; T passes see {b.window}T back)")
     rows = []
-    for reach in reaches:
+    for reach in sorted(a["by_reach"], key=int):
         need = math.ceil(int(reach) / b.window)
         row = [reach, need, a["by_reach"][reach]["n"]]
         row += [f2(r["fixed"][d]["by_reach"].get(reach, {}).get("acc")) for d in r["fixed"]]
         row += [f2(a["by_reach"][reach]["acc"]), f2(a["by_reach"][reach]["passes"])]
-        for _, x in extra:
-            row += [f2(x["by_reach"][reach]["acc"]), f2(x["by_reach"][reach]["passes"])]
         rows.append(row)
-    head = ["reach", "need", "n", *[f"fixed {d}" for d in r["fixed"]], "ACT", "ACT passes"]
-    for bias, _ in extra:
-        head += [f"bias {bias:+g}", "passes"]
-    table(rows, head)
-    print(f"Spearman(reach, ACT passes) = {a['spearman_reach']:.3f} over answers; "
-          f"Spearman(difficulty, mean passes per example) = {a['spearman_difficulty']:.3f}")
+    table(rows, ["reach", "need", "n", *[f"fixed {d}" for d in r["fixed"]], "ACT", "ACT passes"])
 
-    print(f"\nACT by {r['difficulty']} (per example)")
+    print(f"\nACT by {r['difficulty']} (per example, first seed)")
     by_d = sorted(a["by_difficulty"].items(), key=lambda kv: int(kv[0]))
-    rows = [(d, v["n"], f3(v["exact"]), f2(v["passes"])) for d, v in by_d]
-    table(rows, ["difficulty", "n", "exact", "passes"])
+    table([(d, v["n"], f3(v["exact"]), f2(v["passes"])) for d, v in by_d], ["difficulty", "n", "exact", "passes"])
 
-    if len(r["tau_sweep"]) > 1:
-        print("\ntau sweep (test)")
-        rows = [(s["tau"], f2(s["mean_passes"]), f2(s["mean_steps"]), f3(s["exact"]), f3(s["per_position"]),
-                 f"{s['seconds']:.1f}") for s in r["tau_sweep"]]
-        table(rows, ["tau", "passes", "N", "exact", "per-pos", "train s"])
-
-    print(f"\nlonger inputs {spec.long_lengths} (never seen in training)")
-    rows = []
-    for depth, f in r["fixed"].items():
-        L = f["long"]
-        rows.append((f"fixed {depth}", f2(L["mean_passes"]), f3(L["exact"]), f3(L["per_position"])))
-    for name, L in ((f"ACT cap {b.cap}", a["long"]), (f"ACT cap {b.long_cap}", a["long_raised_cap"])):
-        rows.append((name, f2(L["mean_passes"]), f3(L["exact"]), f3(L["per_position"])))
-    table(rows, ["model", "passes", "exact", "per-pos"])
-    L = a["long_raised_cap"]
-    beyond = [k for k in L["by_reach"] if int(k) > max(int(x) for x in a["by_reach"])]
-    if beyond:
-        lo, hi = min(beyond, key=int), max(beyond, key=int)
-        n = sum(L["by_reach"][k]["n"] for k in beyond)
-        acc = sum(L["by_reach"][k]["acc"] * L["by_reach"][k]["n"] for k in beyond) / n
-        passes = sum(L["by_reach"][k]["passes"] * L["by_reach"][k]["n"] for k in beyond) / n
-        print(f"answers with reach {lo}..{hi}, beyond anything in training: ACT cap {b.long_cap} accuracy {acc:.3f}, "
-              f"passes {passes:.2f}; Spearman(reach, passes) {L['spearman_reach']:.3f}")
-
-    print("\npasses ACT spends per character on fixed inputs")
+    print("\npasses ACT spends per character on fixed inputs (first seed)")
     for p in a["profiles"]:
         print(f"  {p['text']}")
         print(f"  {p['answers']}  (answers)")
@@ -155,19 +117,17 @@ def main(argv=None):
     for task in tasks:
         report(task, results["tasks"][task], b)
 
-    print("\n=== summary: accuracy (per answer) vs passes")
-    head = ["task", *[f"fixed {d}" for d in b.depths], "ACT", "ACT passes", "rho", "train s", "total s"]
+    print("\n=== summary: accuracy (per answer), mean over the seeds")
+    head = ["task", *[f"fixed {d}" for d in b.depths], "best depth", "its seeds", "ACT seeds", "ACT passes", "rho"]
     rows = []
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
     for task in tasks:
         r = results["tasks"][task]
-        train_s = sum(x["seconds"] for x in [*r["fixed"].values(), *r["tau_sweep"], *r["act_bias"].values()])
-        act = r["act"]
-        rows.append((task, *[f3(r["fixed"][d]["per_position"]) for d in b.depths], f3(act["per_position"]),
-                     f2(act["mean_passes"]), f2(act["spearman_reach"]), f"{train_s:.1f}", f"{r['seconds']:.1f}"))
+        rows.append((task, *[f3(r["fixed"][d]["per_position"]) for d in b.depths], r["best_depth"],
+                     f3(mean([f["per_position"] for f in r["best"]])), f3(mean([x["per_position"] for x in r["act"]])),
+                     f2(mean([x["mean_passes"] for x in r["act"]])), f2(mean([x["spearman_reach"] for x in r["act"]]))))
     table(rows, head)
-    runs = [f for task in tasks for f in results["tasks"][task]["fixed"].values()]
-    runs += [s for task in tasks for s in results["tasks"][task]["tau_sweep"]]
-    runs += [x for task in tasks for x in results["tasks"][task]["act_bias"].values()]
+    runs = [x for task in tasks for r in [results["tasks"][task]] for x in [*r["fixed"].values(), *r["best"][1:], *r["act"]]]
     passes = sum(x["passes_run"] for x in runs)
     train_s = sum(x["seconds"] for x in runs)
     print(f"\n{len(runs)} models, {passes} batch passes of the block in training, {train_s:.1f} s of training "

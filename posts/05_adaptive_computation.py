@@ -15,12 +15,11 @@
 # block that it may apply once, twice or a dozen times, and with Adaptive Computation Time
 # (ACT) it learns, per position, when to stop. Then we measure what it chose.
 #
-# A word on the title. "Thinking harder" is shorthand for spending more passes of the same
-# weights on an input, nothing more. The step-by-step reasoning of large language models
-# ([chain-of-thought prompting](https://arxiv.org/abs/2201.11903)) shows up only at scale,
-# and nothing in a model of a few thousand parameters reproduces it. What a toy can show is
-# the mechanism and its tradeoffs, with numbers: does more depth buy accuracy, does a
-# learned halting rule spend its passes where they are needed, and what does that cost?
+# "Thinking harder" here means spending more passes of the same weights on an input,
+# nothing more: the step-by-step reasoning of large language models
+# ([chain-of-thought prompting](https://arxiv.org/abs/2201.11903)) shows up only at scale.
+# What a toy can show, with numbers: does more depth buy accuracy, does a learned halting
+# rule spend its passes where they are needed, and what does that cost?
 #
 # ## Four tasks whose difficulty we can count
 #
@@ -74,9 +73,9 @@ def numeric_keys(obj):
 
 results = {task: numeric_keys(run_task(task, BUDGET)) for task in TASK_NAMES}
 total_seconds = sum(r["seconds"] for r in results.values())
-train_seconds = sum(sum(f["seconds"] for f in r["fixed"].values())
-                    + sum(t["seconds"] for t in r["tau_sweep"])
-                    + sum(a["seconds"] for a in r["act_bias"].values()) for r in results.values())
+runs = [run for r in results.values() for run in [*r["fixed"].values(), *r["best"][1:], *r["act"]]]
+train_seconds = sum(run["seconds"] for run in runs)
+batch_passes = sum(run["passes_run"] for run in runs)  # block applications to a training batch, every model
 DEPTHS = BUDGET.depths
 
 # %% tags=["hide-input"]
@@ -99,20 +98,22 @@ for name, spec in algorithmic.TASKS.items():
                       lo, hi, llo, lhi, spec.difficulty_name])
 suite_sha = algorithmic.suite_checksum()[:16]
 generator_version = algorithmic.GENERATOR_VERSION
-add_e = examples["addition"]
 
 # %% [markdown]
 # {{ table(task_rows, headers=["task", "what it is", "example (· = no answer)", "shortest", "longest", "held out from", "held out to", "difficulty"], formats={"example (· = no answer)": "code"}, key="tasks") }}
 #
-# Lengths are in characters, except for addition, where they count columns. The longer
-# lengths never appear in training; they test whether whatever the model learned carries
-# over. Each task has {{ num(BUDGET.n_train, ",") }} training examples and
-# {{ num(BUDGET.n_test, ",") }} test examples, from seeded generators (version
-# {{ generator_version }}, sha256 of the reference suite `{{ suite_sha }}`), identical on
-# every machine.
+# Lengths are in characters (for addition, columns); the longer ones never appear in
+# training. The difficulty of an example is its length for parity, the longest distance a carry
+# travels for addition, and the distance back to the evidence for balance and sorted. Each
+# task has {{ num(BUDGET.n_train, ",") }} training examples and {{ num(BUDGET.n_test, ",") }}
+# test examples, from seeded generators (version {{ generator_version }}, sha256 of the
+# reference suite `{{ suite_sha }}`), identical on every machine.
 #
-# Toy tasks invite shortcuts, and the first versions of these generators had some that a
-# small model duly found. They are designed out:
+# <details>
+# <summary>How the generators keep a small model from taking shortcuts</summary>
+#
+# The first versions of these generators had shortcuts that a small model duly found.
+# They are designed out:
 #
 # - **balance**: a random string of parentheses gives itself away cheaply (it starts with
 #   ")", ends with "(", or has more of one kind). Here every unbalanced string is a
@@ -125,8 +126,7 @@ add_e = examples["addition"]
 # - **sorted**: an unsorted string is a sorted one with one adjacent pair swapped, so exactly
 #   one place gives it away.
 #
-# The difficulty of an example is its length for parity, the longest distance a carry
-# travels for addition, and the distance back to the evidence for balance and sorted.
+# </details>
 #
 # ## The model: one block, applied again and again
 #
@@ -137,10 +137,9 @@ add_e = examples["addition"]
 # information at most {{ BUDGET.window }} positions and an answer whose evidence lies far
 # back needs several passes. And there are no position embeddings (a learned bias per
 # offset in the window says where things are), so the same weights run on inputs longer
-# than any seen in training. Against the baseline's attention, `LocalAttention` (a
-# subclass) keeps the baseline's layers, run through `super()`, and adds the bias per
-# offset and a `mask`; `forward` and `weights` apply that mask where the baseline applied
-# the causal one, and `qkv` is inherited unchanged:
+# than any seen in training. `LocalAttention` subclasses the baseline's attention, adds the
+# bias per offset and a `mask`, and applies the mask where the baseline applied the causal
+# one:
 #
 # {{ diff(models.CausalSelfAttention, halting.LocalAttention) }}
 #
@@ -166,40 +165,112 @@ add_e = examples["addition"]
 #
 # {{ code(halting.act_step) }}
 #
-# Three details of the recipe are choices made while building the lab; this post does not
-# run the alternatives, except the first (below). The halting unit's bias starts at
-# {{ num(BUDGET.halt_bias, "+.0f") }} (Graves' suggestion; \( p = {{ num(p_start, ".2f") }} \),
-# so {{ n_start }} passes at first), and pondering must grow from there. The cost weight
-# \( \tau = {{ num(BUDGET.tau, ".3f") }} \) ramps in linearly over the first
-# {{ pct(BUDGET.ramp[1]) }} of training, because a cost applied from the start can push the
-# halting unit to a single pass before more passes have paid off anywhere, and once
+# Three choices of the recipe, whose alternatives this post does not run. The halting
+# unit's bias starts at {{ num(BUDGET.halt_bias, "+.0f") }} (\( p = {{ num(p_start, ".2f") }} \),
+# so {{ n_start }} passes at first) and the cost pulls the passes down. From Graves'
+# {{ num(graves_bias, "+.0f") }} ({{ n_graves }} passes at first) pondering would have to
+# grow, but the halting unit asks for another pass only where one already helps, and the
+# block learns to make later passes useful only if they are taken: starting long sidesteps
+# that chicken-and-egg problem. The cost weight \( \tau = {{ num(BUDGET.tau, ".3f") }} \)
+# ramps in over the first {{ pct(BUDGET.ramp[1]) }} of training: a cost in full from the
+# start could push the halting unit to a single pass before more passes pay off, and once
 # \( p_1 \ge 1 - \varepsilon \) no gradient reaches the halting unit again. And on balance,
-# whose only answer sits at the end, the answer position's halting unit decides for the
-# whole example, so that the number of passes cannot carry the answer from other
-# positions.
+# whose only answer sits at the end, the answer position decides for the whole example.
 #
 # Every model, fixed or adaptive, has the same {{ num(BUDGET.n_embd) }}-dimensional block with
 # {{ BUDGET.n_head }} heads and trains for {{ num(BUDGET.steps, ",") }} steps of
-# {{ BUDGET.batch_size }} examples with the same schedule and seed.
+# {{ BUDGET.batch_size }} examples with the same schedule. Each fixed depth is trained once;
+# ACT and the most accurate fixed depth from {{ plural(n_seeds, "seed") }} each (a seed sets
+# the initial weights and the order of the batches), shown as mean ± standard deviation; a
+# difference counts only if it stands out of that noise (Welch's t-test at the 5% level).
 
 # %% tags=["hide-input"]
-eps = halting.LoopConfig(vocab_size=algorithmic.VOCAB_SIZE).eps
-p_start = float(1 / (1 + np.exp(-BUDGET.halt_bias)))
-n_start = int(np.ceil((1 - eps) / p_start))
+from scratchbook import stands_out
 
-acc_rows = []
-for name, r in results.items():
-    for d in DEPTHS:
-        f = r["fixed"][d]
-        acc_rows.append([name, "fixed depth", f["mean_passes"], f["per_position"], f["exact"],
-                         f["long"]["per_position"]])
-    a = r["act"]
-    acc_rows.append([name, "ACT", a["mean_passes"], a["per_position"], a["exact"],
-                     a["long_raised_cap"]["per_position"]])
-acc_headers = ["task", "model", "mean passes", "answers right", "examples right",
-               "longer inputs, answers right"]
-acc_formats = {"mean passes": ".2f", "answers right": "pct", "examples right": "pct",
-               "longer inputs, answers right": "pct"}
+eps = halting.LoopConfig(vocab_size=algorithmic.VOCAB_SIZE).eps
+graves_bias = halting.LoopConfig(vocab_size=algorithmic.VOCAB_SIZE).halt_bias
+
+
+def passes_at_first(bias):
+    """How many passes ACT takes before training: p = sigmoid(bias) each time until they sum to 1 - eps."""
+    return int(np.ceil((1 - eps) / (1 / (1 + np.exp(-bias)))))
+
+
+p_start = float(1 / (1 + np.exp(-BUDGET.halt_bias)))
+n_start, n_graves = passes_at_first(BUDGET.halt_bias), passes_at_first(graves_bias)
+n_seeds = len(BUDGET.seeds)
+
+
+def over_seeds(runs, field, sub=None):
+    return [(run[sub] if sub else run)[field] for run in runs]
+
+
+best_depth = {t: r["best_depth"] for t, r in results.items()}
+act_acc = {t: over_seeds(r["act"], "per_position") for t, r in results.items()}
+act_passes = {t: over_seeds(r["act"], "mean_passes") for t, r in results.items()}
+best_acc = {t: over_seeds(r["best"], "per_position") for t, r in results.items()}
+verdict = {}
+for t in TASK_NAMES:
+    real, diff, noise, _ = stands_out(act_acc[t], best_acc[t])
+    verdict[t] = "better" if real and diff > 0 else "worse" if real else "tie"
+ties = [t for t in TASK_NAMES if verdict[t] == "tie"]
+act_better = [t for t in TASK_NAMES if verdict[t] == "better"]
+act_worse = [t for t in TASK_NAMES if verdict[t] == "worse"]
+fewer_passes = [t for t in TASK_NAMES if max(act_passes[t]) < best_depth[t]]  # on every seed
+fewer_on_average = [t for t in TASK_NAMES if np.mean(act_passes[t]) < best_depth[t]]
+
+
+def plural_passes(d):
+    return f"{d} pass" if d == 1 else f"{d} passes"
+
+
+def listed(names):
+    return "no task" if not names else names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+if not act_worse:
+    verdict_accuracy = ("as accurate as the most accurate fixed depth on every task, within seed noise"
+                        if not act_better else
+                        "as accurate as the most accurate fixed depth on every task, and more accurate "
+                        "beyond seed noise on " + listed(act_better))
+else:
+    verdict_accuracy = ("as accurate as the most accurate fixed depth on " + listed(ties + act_better)
+                        + ", and less accurate beyond seed noise on " + listed(act_worse))
+if len(fewer_passes) == len(TASK_NAMES):
+    verdict_passes = "with fewer passes per answer than that depth on every task and every seed"
+elif not fewer_on_average:
+    verdict_passes = "but with as many passes per answer as that depth or more on every task"
+else:
+    verdict_passes = "with fewer passes per answer than that depth on average on " + listed(fewer_on_average)
+    uneven = [t for t in fewer_on_average if t not in fewer_passes]
+    if uneven:
+        verdict_passes += (" (though not on every seed)" if uneven == fewer_on_average
+                           else " (though not on every seed on " + listed(uneven) + ")")
+    more_on_average = [t for t in TASK_NAMES if t not in fewer_on_average]
+    if more_on_average:
+        verdict_passes += ", and with as many or more on " + listed(more_on_average)
+verdict_sentence = f"Started long, ACT is {verdict_accuracy}, {verdict_passes}."
+verdict_lower = verdict_sentence[0].lower() + verdict_sentence[1:]
+fixed_wins = [t for t in ties if np.mean(act_passes[t]) >= best_depth[t]]  # same accuracy, no more passes
+act_saves = [t for t in ties + act_better if np.mean(act_passes[t]) < best_depth[t]]
+verdict_tradeoff = ""
+if fixed_wins:
+    verdict_tradeoff = (f"So on {listed(fixed_wins)} simply picking the most accurate fixed depth gives the same "
+                        "accuracy for fewer passes per answer"
+                        + (f"; ACT saves passes without losing accuracy only on {listed(act_saves)}." if act_saves
+                           else "; ACT saves passes without losing accuracy on no task."))
+best_depths = [best_depth[t] for t in TASK_NAMES]
+deepest_best = all(d == DEPTHS[-1] for d in best_depths)
+# a depth below the best one (trained once) with fewer passes than ACT's average and at least ACT's mean accuracy
+def cheaper(t):
+    return [d for d in DEPTHS if d < best_depth[t] and d < np.mean(act_passes[t])
+            and results[t]["fixed"][d]["per_position"] >= np.mean(act_acc[t])]
+
+
+cheaper_match = {t: min(cheaper(t)) for t in TASK_NAMES if cheaper(t)}
+dominated = list(cheaper_match)
+dominated_words = listed([f"{t} ({plural_passes(cheaper_match[t])})" for t in dominated])
+
 
 fig_compute = style.figure(height=5.2)
 for ax, (name, r) in zip(fig_compute.subplots(2, 2, sharex=True, sharey=True).ravel(), results.items()):
@@ -208,8 +279,10 @@ for ax, (name, r) in zip(fig_compute.subplots(2, 2, sharex=True, sharey=True).ra
     ax.plot(xs, ys, "o-", color=style.BLUE, label="fixed depth")
     for d, x, y in zip(DEPTHS, xs, ys):
         ax.annotate(str(d), (x, y), textcoords="offset points", xytext=(4, -11))
-    ax.plot([r["act"]["mean_passes"]], [r["act"]["per_position"]], "*", color=style.VERMILLION,
-            markersize=13, label="ACT")
+    ax.plot([f["mean_passes"] for f in r["best"][1:]], [f["per_position"] for f in r["best"][1:]], "o",
+            color=style.BLUE, fillstyle="none", markersize=7, label="best depth, other seeds")
+    ax.plot(act_passes[name], act_acc[name], "*", color=style.VERMILLION, markersize=12, alpha=0.8,
+            label=f"ACT, {n_seeds} seeds")
     ax.set_xscale("log", base=2)
     ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
     ax.set_title(name)
@@ -221,7 +294,7 @@ fig_compute.axes[0].legend(loc="lower right")
 
 CURVES = {"fixed depth 1": (lambda r: r["fixed"][DEPTHS[0]]["curve"], style.SKY),
           f"fixed depth {DEPTHS[-1]}": (lambda r: r["fixed"][DEPTHS[-1]]["curve"], style.BLUE),
-          "ACT": (lambda r: r["act"]["curve"], style.VERMILLION)}
+          "ACT": (lambda r: r["act"][0]["curve"], style.VERMILLION)}
 fig_curves = style.figure(height=5.2)
 for ax, (name, r) in zip(fig_curves.subplots(2, 2, sharex=True, sharey=True).ravel(), results.items()):
     for label, (curve_of, color) in CURVES.items():
@@ -235,72 +308,40 @@ for ax in fig_curves.axes[::2]:
     ax.set_ylabel("loss (nats per answer)")
 fig_curves.axes[0].legend(loc="upper right")
 
-
-def best_fixed(r):
-    return max(DEPTHS, key=lambda d: (r["fixed"][d]["per_position"], -d))
-
-
-act_summary = {}
-for name, r in results.items():
-    a, b = r["act"], best_fixed(r)
-    cheapest_match = next((d for d in DEPTHS
-                           if r["fixed"][d]["per_position"] >= a["per_position"] - 0.005), None)
-    act_summary[name] = {"best": b, "gap": a["per_position"] - r["fixed"][b]["per_position"],
-                         "passes": a["mean_passes"], "match": cheapest_match}
-
-
-act_rows = []
-for name, r in results.items():
-    s = act_summary[name]
-    act_rows.append([name, r["act"]["mean_passes"], r["act"]["per_position"], s["best"],
-                     r["fixed"][s["best"]]["per_position"],
-                     s["match"] if s["match"] is not None else "none"])
-act_headers = ["task", "ACT mean passes", "ACT answers right", "best fixed depth",
-               "its answers right", "fewest fixed passes that match ACT"]
-act_formats = {"ACT mean passes": ".2f", "ACT answers right": "pct", "its answers right": "pct"}
-n_act_close = sum(act_summary[n]["gap"] >= -0.01 for n in TASK_NAMES)
-n_act_cheaper = sum(act_summary[n]["gap"] >= -0.01 and act_summary[n]["passes"] < act_summary[n]["best"]
-                    for n in TASK_NAMES)
 one_pass_low = [n for n in TASK_NAMES if results[n]["fixed"][1]["per_position"] < 0.9]
+depth_pays = [n for n in TASK_NAMES
+              if results[n]["fixed"][DEPTHS[-1]]["per_position"] > results[n]["fixed"][DEPTHS[0]]["per_position"] + 0.05]
 eight_pass_high = [n for n in TASK_NAMES if results[n]["fixed"][8]["per_position"] >= 0.95]
 one_pass_words = ("on every task" if len(one_pass_low) == len(TASK_NAMES)
                   else "on " + (", ".join(one_pass_low) or "no task"))
-dominated = [n for n in TASK_NAMES if act_summary[n]["match"] is not None
-             and act_summary[n]["match"] < act_summary[n]["passes"]]
 
 # %% [markdown]
 # ## Accuracy against measured compute
 #
-# First, how training went. Every model's loss on the answers, on training batches (faint,
-# the mean of the 50 steps before each point) and on the first 500 test examples (dots),
-# for one pass, for {{ DEPTHS[-1] }} passes and for ACT:
+# How training went, first seed: loss on the answers for one pass, {{ DEPTHS[-1] }} passes
+# and ACT, on training batches (faint, the mean of the 50 steps before each point) and on
+# the first 500 test examples (dots).
 #
-# {{ figure(fig_curves, "loss-curves", alt="Four panels, one per task: training and test loss against step for the one-pass model, the " ~ DEPTHS[-1] ~ "-pass model and ACT", caption="Loss on the answers during training: faint lines training batches (ACT's includes its ponder cost), dots the test examples.") }}
+# {{ figure(fig_curves, "loss-curves", alt="Four panels, one per task: training and test loss against step for the one-pass model, the " ~ DEPTHS[-1] ~ "-pass model and ACT", caption="Loss on the answers during training, first seed: faint lines training batches (ACT's includes its ponder cost), dots the test examples.") }}
 #
+# Compute is counted: for every answer, the passes the model spent on it (ACT:
+# \( N + R \); fixed depth: its depth). Accuracy is the share of test answers right.
 #
-# Compute here is counted, not assumed: for every answer, the passes the model actually
-# spent on it (for ACT, \( N + R \); for a fixed-depth model, its depth). Accuracy is the
-# share of answers right on the test set; an example counts as right only if all its
-# answers are.
+# {{ figure(fig_compute, "accuracy-vs-compute", alt="Four panels, one per task: share of test answers right against mean passes per answer, for fixed depths 1, 2, 4 and 8 (a line), the best depth on the other seeds (open circles) and ACT on every seed (stars)", caption="Test accuracy against the passes actually spent per answer. Blue line: one shared block applied a fixed number of times (labels), first seed; open circles: the most accurate depth again on the other seeds. Vermillion stars: ACT, which picks the number per position, one star per seed.") }}
 #
-# {{ figure(fig_compute, "accuracy-vs-compute", alt="Four panels, one per task: share of test answers right against mean passes per answer, for fixed depths 1, 2, 4 and 8 (a line) and for ACT (a star)", caption="Test accuracy against the passes actually spent per answer. Blue: one shared block applied a fixed number of times (labels). Vermillion star: ACT, which picks the number per position.") }}
+# One pass answers fewer than 90% right {{ one_pass_words }}, and {{ DEPTHS[-1] }}
+# passes reach 95% or more on {{ count_of(eight_pass_high | length, TASK_NAMES | length, "task") }}{% if eight_pass_high and eight_pass_high | length < TASK_NAMES | length %} ({{ eight_pass_high | join(", ") }}){% endif %}.
+# {{ claim(depth_pays | length == TASK_NAMES | length, "Depth pays on every task, as the window says it must.", otherwise="Depth pays (five points or more from one pass to " ~ DEPTHS[-1] ~ ") on " ~ count_of(depth_pays | length, TASK_NAMES | length, "task") ~ ".", depth_pays=depth_pays) }}
+# {{ claim(deepest_best, "The most accurate fixed depth is the deepest, " ~ DEPTHS[-1] ~ " passes, on every task.", otherwise="The most accurate fixed depth is not the deepest on every task.", best_depths=best_depths) }}
+# Set ACT beside it, over {{ plural(n_seeds, "seed") }}:
 #
-# {{ table(acc_rows, headers=acc_headers, formats=acc_formats, key="accuracy") }}
+# {% for t in TASK_NAMES %}
+# - **{{ t }}**: ACT answers {{ seeds(act_acc[t], "pct:2", key=t ~ ": ACT answers right") }} right with {{ seeds(act_passes[t], ".2f", key=t ~ ": ACT passes per answer") }} passes per answer; the best fixed depth ({{ plural(best_depth[t], "pass", "passes", key=t ~ ": best fixed depth") }}) answers {{ seeds(best_acc[t], "pct:2", key=t ~ ": best fixed depth answers right") }}. ACT is {{ difference(act_acc[t], best_acc[t], "pct:2", key=t ~ ": ACT against the best fixed depth") }}.
+# {%- endfor %}
 #
-# One pass answers fewer than 90% right {{ one_pass_words }}, and eight
-# passes reach 95% or more on {{ eight_pass_high | length }}
-# ({{ eight_pass_high | join(", ") or "none" }}). Depth pays, as the window says it must.
-# Set ACT beside the fixed depths:
-#
-# {{ table(act_rows, headers=act_headers, formats=act_formats, key="act_vs_fixed") }}
-#
-# On {{ n_act_close }} of the {{ TASK_NAMES | length }} tasks ACT comes within one point of
-# the best fixed depth, and on {{ n_act_cheaper }} of them it does so with fewer passes per
-# answer than that depth uses. The less flattering reading of the same table: on
-# {{ dominated | length }} of the tasks ({{ dominated | join(", ") or "none" }}) some fixed depth
-# with *fewer* passes than ACT's average is at least as accurate. One ACT run, trained for
-# the same {{ num(BUDGET.steps, ",") }} steps as each fixed model, has not learned to turn its
-# adaptivity into a better accuracy-for-compute trade than simply picking the right depth.
+# {{ verdict_sentence }}
+# {{ verdict_tradeoff }}
+# {{ claim(not dominated, "None of the shallower fixed depths (trained once) comes up to ACT's mean accuracy.", otherwise="A shallower fixed depth (trained once) is at least as accurate as ACT's mean on " ~ dominated_words ~ ".", dominated=dominated) }}
 
 # %% tags=["hide-input"]
 def covered_reach(by_reach, level=0.95):
@@ -322,6 +363,9 @@ parity_cover = {d: covered_reach(results["parity"]["fixed"][d]["by_reach"]) for 
 parity_max_len = algorithmic.TASKS["parity"].lengths[1]
 parity_ratio = [parity_cover[d] / d for d in DEPTHS if parity_cover[d] < parity_max_len]
 mean_ratio = float(np.mean(parity_ratio)) if parity_ratio else float("nan")
+parity_steps = all(parity_cover[a] < parity_cover[b] for a, b in zip(DEPTHS, DEPTHS[1:])
+                   if parity_cover[a] < parity_max_len)
+reach_caption = " On parity each extra pass extends the reach the model handles." if parity_steps else ""
 
 fig_reach = style.figure(height=5.2)
 for ax, (name, r) in zip(fig_reach.subplots(2, 2, sharey=True).ravel(), results.items()):
@@ -339,182 +383,102 @@ fig_reach.axes[0].legend()
 # %% [markdown]
 # ## The step function
 #
-# Why depth helps shows up when the answers are split by reach. A model with \( T \) passes
-# of a window of {{ BUDGET.window }} can in principle move information
-# {{ BUDGET.window }}\( T \) positions; what it does in practice:
+# Split by reach, the answers show why depth helps: \( T \) passes of a window of
+# {{ BUDGET.window }} can move information at most {{ BUDGET.window }}\( T \) positions.
 #
-# {{ figure(fig_reach, "accuracy-by-reach", alt="Four panels: share of answers right against the reach of the answer, one line per fixed depth", caption="Accuracy by reach (how far back the evidence lies) for each fixed depth; reaches with at least 10 answers. On parity each extra pass extends the reach the model handles; beyond it accuracy drops to chance.") }}
-#
-# The longest reach up to which every answer group is at least 95% right:
-#
-# {{ table(cover_rows, headers=cover_headers, key="covered_reach") }}
+# {{ figure(fig_reach, "accuracy-by-reach", alt="Four panels: share of answers right against the reach of the answer, one line per fixed depth", caption="Accuracy by reach (how far back the evidence lies) for each fixed depth, first seed; reaches with at least 10 answers." ~ reach_caption) }}
 #
 # On parity, where every answer depends on every bit before it, the depths that do not
 # already cover the longest training input ({{ parity_max_len }} bits) cover about
-# {{ num(mean_ratio, ".1f") }} positions per pass: less than the window's
-# {{ BUDGET.window }}, because a learned pass does not use the window perfectly. This is
-# the step function that adaptive computation is meant to exploit: an answer with a short
-# reach needs few passes, a long one needs many, and a fixed-depth model pays for the
-# longest case on every answer.
+# {{ num(mean_ratio, ".1f") }} positions of reach per pass (the longest reach up to which
+# every answer is at least 95% right, divided by the passes; table in the appendix){{ claim(mean_ratio < BUDGET.window, ": less than the window's " ~ BUDGET.window ~ ", because a learned pass does not use the window perfectly.", otherwise=", as the window allows.", ratio=mean_ratio, window=BUDGET.window) }}
+# This is the step function that adaptive computation is meant to exploit: an
+# answer with a short reach needs few passes, a long one needs many, and a fixed-depth model
+# pays for the longest case on every answer.
 
 # %% tags=["hide-input"]
-rho_rows = []
-for name, r in results.items():
-    a = r["act"]
-    rho_rows.append([name, r["difficulty"], a["mean_passes"], a["spearman_reach"], a["spearman_difficulty"]])
-rho_headers = ["task", "difficulty", "ACT mean passes", "Spearman ρ, passes vs reach",
-               "Spearman ρ, passes vs difficulty"]
-rho_formats = {"ACT mean passes": ".2f", "Spearman ρ, passes vs reach": "+.2f",
-               "Spearman ρ, passes vs difficulty": "+.2f"}
+rho_reach = {t: over_seeds(r["act"], "spearman_reach") for t, r in results.items()}
+rho_difficulty = {t: over_seeds(r["act"], "spearman_difficulty") for t, r in results.items()}
 
 fig_act = style.figure(height=5.2)
 for ax, (name, r) in zip(fig_act.subplots(2, 2, sharey=True).ravel(), results.items()):
-    bd = r["act"]["by_difficulty"]
-    ks = sorted(k for k in bd if bd[k]["n"] >= 10)
-    ax.plot(ks, [bd[k]["passes"] for k in ks], "o-", color=style.VERMILLION)
-    ax.set_title(f"{name}: ρ = {r['act']['spearman_difficulty']:+.2f}")
+    for i, a in enumerate(r["act"]):
+        bd = a["by_difficulty"]
+        ks = sorted(k for k in bd if bd[k]["n"] >= 10)
+        ax.plot(ks, [bd[k]["passes"] for k in ks], "o-", color=style.VERMILLION, alpha=0.9 - 0.25 * i,
+                markersize=3, label=f"seed {a['seed']}")
+    ax.set_title(f"{name}: ρ = {np.mean(rho_difficulty[name]):+.2f}")
     ax.set_xlabel(r["difficulty"])
 for ax in fig_act.axes[::2]:
     ax.set_ylabel("ACT mean passes (N + R)")
+fig_act.axes[0].legend(loc="lower right")
 
-follows = [n for n in TASK_NAMES if results[n]["act"]["spearman_reach"] >= 0.5]
-add = results["addition"]["act"]
-add_reach_rho, add_diff_rho = add["spearman_reach"], add["spearman_difficulty"]
-add_sign = ("negative" if add_diff_rho < -0.1 else "close to zero" if add_diff_rho < 0.2 else "positive")
-add_bd = results["addition"]["act"]["by_difficulty"]
-add_ks = sorted(k for k in add_bd if add_bd[k]["n"] >= 10)
-add_p0, add_p1 = add_bd[0]["passes"], add_bd[1]["passes"]
+follows = [n for n in TASK_NAMES if np.mean(rho_reach[n]) >= 0.5]
+follows_words = listed(follows)
+unsteady = [n for n in follows if min(rho_reach[n]) < 0.5]
+unsteady_words = "; ".join(f"on {n} one seed's passes barely follow the reach, ρ = {min(rho_reach[n]):+.2f}"
+                           for n in unsteady)
+add_rho_reach, add_rho_diff = float(np.mean(rho_reach["addition"])), float(np.mean(rho_difficulty["addition"]))
+add_sign = ("negative" if add_rho_diff < -0.1 else "close to zero" if add_rho_diff < 0.2 else "positive")
+add_runs = results["addition"]["act"]
+add_ks = sorted(k for k in add_runs[0]["by_difficulty"] if add_runs[0]["by_difficulty"][k]["n"] >= 10)
+add_bd = {k: float(np.mean([a["by_difficulty"][k]["passes"] for a in add_runs])) for k in add_ks}
+add_p0, add_p1 = add_bd[0], add_bd[1]
 add_top = add_ks[-1]
-add_ptop = add_bd[add_top]["passes"]
-add_rising = all(add_bd[a]["passes"] < add_bd[b]["passes"] for a, b in zip(add_ks[1:], add_ks[2:]))
-add_shape = ("The negative ρ hides a V. Sums with no carry at all get more passes than sums whose carry "
-             "travels one column, and from there the passes rise with every extra column of ripple"
-             if add_p0 > add_p1 and add_rising else
-             "The passes do not change steadily with the ripple")
+add_ptop = add_bd[add_top]
+add_rising = all(add_bd[a] < add_bd[b] for a, b in zip(add_ks[1:], add_ks[2:]))
+add_v = add_p0 > add_p1 and add_rising
 
 # %% [markdown]
 # ## Does ACT spend its passes where they are needed?
 #
-# For each task, the ACT model's mean passes per answer against the difficulty of the
-# example, and Spearman's rank correlation between the two (1 means harder examples always
-# got more passes, 0 means no relation); also the correlation with each answer's reach:
+# To sum up whether harder inputs get more passes we use Spearman's rank correlation
+# \( \rho \): rank the answers by difficulty and by passes, and correlate the ranks.
+# \( \rho = 1 \) means the harder one always got more passes, \( 0 \) no relation,
+# \( -1 \) always fewer.
 #
-# {{ figure(fig_act, "passes-vs-difficulty", alt="Four panels: ACT's mean passes per answer against the difficulty of the example, with Spearman's rank correlation in each title", caption="Passes ACT spent per answer (N + R, mean over an example's answers) against the example's difficulty; difficulty values with at least 10 examples.") }}
+# {{ figure(fig_act, "passes-vs-difficulty", alt="Four panels: ACT's mean passes per answer against the difficulty of the example, one line per seed, with the mean Spearman rank correlation in each title", caption="Passes ACT spent per answer (N + R, mean over an example's answers) against the example's difficulty, one line per seed; difficulty values with at least 10 examples. Titles: Spearman's ρ, mean over the seeds.") }}
 #
-# {{ table(rho_rows, headers=rho_headers, formats=rho_formats, key="spearman") }}
+# Against each answer's reach (rather than the example's difficulty), the correlation over
+# the seeds is:
 #
-# The passes follow the reach with \( \rho \ge 0.5 \) on {{ follows | length }} of the
-# {{ TASK_NAMES | length }} tasks ({{ follows | join(", ") or "none" }}). Addition is the
-# instructive case: its passes correlate with the reach at
-# {{ num(add_reach_rho, "+.2f") }}, and their correlation with the longest carry ripple,
-# {{ num(add_diff_rho, "+.2f") }}, is {{ add_sign }}. {{ add_shape }}
-# ({{ num(add_p0, ".2f") }} passes with no carry, {{ num(add_p1, ".2f") }} with a one-column
-# ripple, {{ num(add_ptop, ".2f") }} at {{ add_top }} columns). A sum without any carry is not
-# easy for a model that has to check: behind a column that kills the carry, a run of
-# columns summing to 9 looks locally like one that passes a carry on, and the evidence
-# still lies far down. That distance, set by the digit sums, is each answer's reach, and
-# it is closer to what the passes follow than the ripple we had picked as "difficulty";
-# though at \( \rho = {{ num(add_reach_rho, "+.2f") }} \) only loosely.
+# {% for t in TASK_NAMES %}
+# - {{ t }}: \( \rho = \) {{ seeds(rho_reach[t], ".2f", key=t ~ ": Spearman rho, passes vs reach") }}
+# {%- endfor %}
+#
+# The passes follow the reach with a mean \( \rho \ge 0.5 \) on
+# {{ count_of(follows | length, TASK_NAMES | length, "task") }}{% if follows %} ({{ follows_words }}){% endif %}{% if unsteady %}, though not on every seed: {{ unsteady_words }}{% endif %}.
+# Addition is the instructive case: its passes correlate with the reach at
+# {{ num(add_rho_reach, "+.2f") }} (mean of the seeds), and their correlation with the longest
+# carry ripple, {{ num(add_rho_diff, "+.2f") }}, is {{ add_sign }}.
+# {{ claim(add_v, "The ρ hides a V. Sums with no carry at all get more passes than sums whose carry travels one column (" ~ num(add_p0, ".2f") ~ " against " ~ num(add_p1, ".2f") ~ ", mean of the seeds), and from there the passes rise with every extra column of ripple, to " ~ num(add_ptop, ".2f") ~ " at " ~ add_top ~ " columns. A sum without any carry is not easy for a model that has to check: behind a column that kills the carry, a run of columns summing to 9 looks locally like one that passes a carry on, and the evidence still lies far down.", otherwise="The passes do not change steadily with the ripple (" ~ num(add_p0, ".2f") ~ " with no carry, " ~ num(add_p1, ".2f") ~ " with a one-column ripple, " ~ num(add_ptop, ".2f") ~ " at " ~ add_top ~ " columns, mean of the seeds).", no_carry=add_p0, one_column=add_p1, rising=add_rising) }}
+# {{ claim(add_rho_reach > add_rho_diff, "The distance to the evidence, set by the digit sums, is each answer's reach, and it is closer to what the passes follow than the ripple we had picked as 'difficulty'.", otherwise="Neither the reach nor the ripple we had picked as 'difficulty' is what the passes follow more closely.", reach=add_rho_reach, ripple=add_rho_diff) }}
 
 # %% tags=["hide-input"]
-sweep_task = BUDGET.sweep_tasks[0]
-sweep = results[sweep_task]["tau_sweep"]
-sweep_rows = [[t["tau"], t["mean_passes"], t["per_position"], t["exact"], t["passes_run"] / BUDGET.steps]
-              for t in sweep]
-sweep_headers = ["τ", "mean passes", "answers right", "examples right", "passes per training batch"]
-sweep_formats = {"τ": ".3f", "mean passes": ".2f", "answers right": "pct", "examples right": "pct",
-                 "passes per training batch": ".1f"}
-
-fig_pareto = style.figure(height=4, width=6)
-ax = fig_pareto.subplots()
-rs = results[sweep_task]
-ax.plot([rs["fixed"][d]["mean_passes"] for d in DEPTHS], [rs["fixed"][d]["per_position"] for d in DEPTHS],
-        "o-", color=style.BLUE, label="fixed depth")
-for d in DEPTHS:
-    ax.annotate(f"{d}", (rs["fixed"][d]["mean_passes"], rs["fixed"][d]["per_position"]),
-                textcoords="offset points", xytext=(4, -11))
-ax.plot([t["mean_passes"] for t in sweep], [t["per_position"] for t in sweep], "*-", color=style.VERMILLION,
-        markersize=11, label="ACT")
-for t in sweep:
-    ax.annotate(f"τ={t['tau']:g}", (t["mean_passes"], t["per_position"]), textcoords="offset points",
-                xytext=(5, 4))
-ax.set_xscale("log", base=2)
-ax.set_xticks([1, 2, 4, 8], ["1", "2", "4", "8"])
-ax.set_xlabel("mean passes per answer")
-ax.set_ylabel("answers right (test)")
-ax.set_title(sweep_task)
-ax.legend(frameon=False)
-sweep_sorted = sorted(sweep, key=lambda t: t["tau"])
-passes_fall = all(a["mean_passes"] >= b["mean_passes"] for a, b in zip(sweep_sorted, sweep_sorted[1:]))
-best_t = max(sweep, key=lambda t: (t["per_position"], -t["mean_passes"]))
-lo_d = max([d for d in DEPTHS if d <= best_t["mean_passes"]], default=DEPTHS[0])
-hi_d = min([d for d in DEPTHS if d >= best_t["mean_passes"]], default=DEPTHS[-1])
-lo_acc, hi_acc = rs["fixed"][lo_d]["per_position"], rs["fixed"][hi_d]["per_position"]
-best_words = ("more accurate than the cheaper fixed depth and within a point of the dearer one: "
-              "the one place in this post where the adaptive model sits on the better side of the "
-              "fixed-depth curve, and it took a sweep of τ to find it"
-              if best_t["per_position"] > lo_acc and best_t["per_position"] >= hi_acc - 0.01 else
-              "no better than the fixed depths around it")
-acc_falls = all(a["per_position"] >= b["per_position"] for a, b in zip(sweep_sorted, sweep_sorted[1:]))
-if passes_fall and acc_falls:
-    sweep_words = "Raising τ buys fewer passes, and accuracy pays for every step"
-elif passes_fall:
-    sweep_words = ("Raising τ buys fewer passes at every step, but accuracy does not fall at every step: "
-                   "the middle cost loses nothing here, and only the largest one costs accuracy")
-else:
-    sweep_words = "Raising τ does not lower the passes at every step here, a sign of how noisy single ACT runs are"
-
-# %% [markdown]
-# ## The price of a pass
-#
-# The ponder cost weight \( \tau \) sets the exchange rate between accuracy and passes. On
-# {{ sweep_task }}, ACT trained with {{ sweep | length }} values of \( \tau \), drawn with the
-# fixed depths:
-#
-# {{ figure(fig_pareto, "tau-pareto", alt="Accuracy against mean passes on the sorted task for fixed depths and for ACT at three ponder costs", caption="Accuracy against compute on " ~ sweep_task ~ ": fixed depths (blue) and ACT at each ponder cost τ (vermillion).") }}
-#
-# {{ table(sweep_rows, headers=sweep_headers, formats=sweep_formats, key="tau_sweep") }}
-#
-# {{ sweep_words }}. The most accurate ACT run, at \( \tau = {{ num(best_t["tau"], ".3f") }} \),
-# answers {{ pct(best_t["per_position"]) }} right with {{ num(best_t["mean_passes"], ".2f") }}
-# passes per answer; the fixed depths around that compute, {{ lo_d }} and {{ hi_d }} passes,
-# answer {{ pct(lo_acc) }} and {{ pct(hi_acc) }}. So on this task ACT is {{ best_words }}.
-# The last column is the bill during training, and it is the subject of a
-# later section.
-
-# %% tags=["hide-input"]
-long_rows = []
-for name, r in results.items():
-    a = r["act"]
-    long_rows.append([name] + [r["fixed"][d]["long"]["per_position"] for d in DEPTHS]
-                     + [a["long"]["per_position"], a["long"]["mean_passes"],
-                        a["long_raised_cap"]["per_position"], a["long_raised_cap"]["mean_passes"]])
-long_headers = (["task"] + [f"fixed {d}" for d in DEPTHS]
-                + [f"ACT, cap {BUDGET.cap}", "its passes", f"ACT, cap {BUDGET.long_cap}", "its passes "])
-long_formats = {h: "pct" for h in long_headers[1:]}
-long_formats.update({"its passes": ".2f", "its passes ": ".2f"})
-raise_helps = [n for n in TASK_NAMES
-               if results[n]["act"]["long_raised_cap"]["per_position"] > results[n]["act"]["long"]["per_position"] + 0.01]
-act_beats_8 = [n for n in TASK_NAMES
-               if results[n]["act"]["long_raised_cap"]["per_position"] > results[n]["fixed"][8]["long"]["per_position"] + 0.01]
+long_act = {t: over_seeds(r["act"], "per_position", "long_raised_cap") for t, r in results.items()}
+long_best = {t: over_seeds(r["best"], "per_position", "long") for t, r in results.items()}
+long_better = [t for t in TASK_NAMES
+               if stands_out(long_act[t], long_best[t])[0] and np.mean(long_act[t]) > np.mean(long_best[t])]
+long_worse = [t for t in TASK_NAMES
+              if stands_out(long_act[t], long_best[t])[0] and np.mean(long_act[t]) < np.mean(long_best[t])]
 
 # %% [markdown]
 # ## Longer inputs than any in training
 #
-# A fixed-depth model cannot add passes for a longer input; an ACT model can, if its
-# halting unit asks for them and the cap allows. On the held-out longer inputs, share of
-# answers right, with ACT's cap at its training value ({{ BUDGET.cap }}) and raised to
-# {{ BUDGET.long_cap }}:
+# A fixed-depth model cannot add passes for a longer input; ACT can. On the held-out
+# longer inputs, with ACT's cap raised from {{ BUDGET.cap }} to {{ BUDGET.long_cap }}, the
+# share of answers right:
 #
-# {{ table(long_rows, headers=long_headers, formats=long_formats, key="longer_inputs") }}
+# {% for t in TASK_NAMES %}
+# - **{{ t }}**: ACT {{ seeds(long_act[t], "pct", key=t ~ ": longer inputs, ACT") }}, {{ plural(best_depth[t], "fixed pass", "fixed passes", key=t ~ ": best fixed depth on longer inputs") }} {{ seeds(long_best[t], "pct", key=t ~ ": longer inputs, best fixed depth") }}: ACT is {{ difference(long_act[t], long_best[t], "pct", key=t ~ ": longer inputs, ACT against the best fixed depth") }}.
+# {%- endfor %}
 #
-# Raising the cap changes ACT's accuracy by more than a point on
-# {{ raise_helps | length }} task(s) ({{ raise_helps | join(", ") or "none" }}), and with the
-# raised cap ACT beats the eight-pass model on {{ act_beats_8 | length }}
-# ({{ act_beats_8 | join(", ") or "none" }}).
+# ACT carries over better than the fixed depth beyond seed noise on
+# {{ count_of(long_better | length, TASK_NAMES | length, "task") }}{% if long_better %} ({{ long_better | join(", ") }}){% endif %},
+# and worse on {{ count_of(long_worse | length, TASK_NAMES | length, "task") }}{% if long_worse %} ({{ long_worse | join(", ") }}){% endif %}.
 
 # %% tags=["hide-input"]
-profiles = {name: r["act"]["profiles"] for name, r in results.items()}
+profiles = {name: r["act"][0]["profiles"] for name, r in results.items()}
 fig_prof = style.figure(height=5.6)
 axes = fig_prof.subplots(2, 2, sharey=True).ravel()
 for ax, (name, profs) in zip(axes, profiles.items()):
@@ -543,140 +507,98 @@ srt = {p["text"]: p for p in profiles["sorted"]}
 srt_sorted, srt_early = srt["0123456789"]["passes"], srt["1023456789"]["passes"]
 srt_after = float(np.mean(srt_early[2:]))
 srt_sorted_after = float(np.mean(srt_sorted[2:]))
-srt_words = ("once the early swap has been read, the answer is settled and the passes stay low"
+srt_words = ("once the early swap has been read the answer is settled, and the passes after it are fewer"
              if srt_after < srt_sorted_after - 1 else
              "the early swap makes little difference to the passes after it")
 par_words = ("far more on the mixed string than on the run of zeros, whose parity never changes "
-             "until the last bit" if par_mixed > par_zeros + 1 else "about the same on both strings")
+             "until the last bit" if par_mixed > par_zeros + 1 else
+             "about the same on both strings" if abs(par_mixed - par_zeros) <= 1 else
+             "fewer on the mixed string than on the run of zeros")
+
+
+def summary(run, long_field):
+    keep = ("seed", "exact", "per_position", "mean_passes", "mean_steps", "mean_passes_all",
+            "spearman_reach", "spearman_difficulty", "passes_run")
+    out = {k: run[k] for k in keep if k in run}
+    out["long_per_position"] = run[long_field]["per_position"]
+    out["by_difficulty"] = [{"difficulty": k, **v} for k, v in sorted(run["by_difficulty"].items())]
+    return out
+
+
 passes_export = {
-    "description": "Part 5: accuracy against measured compute per task and model, and ACT's passes per character on a few inputs",
+    "description": "Part 5: accuracy against measured compute per task and model (fixed depths on the first seed; the best depth and ACT on every seed), and ACT's passes per character on a few inputs (first seed)",
+    "steps": BUDGET.steps, "batch_size": BUDGET.batch_size, "halt_bias": BUDGET.halt_bias, "cap": BUDGET.cap,
+    "long_cap": BUDGET.long_cap,
     "tasks": {name: {
-        "fixed": [{"depth": d, "mean_passes": r["fixed"][d]["mean_passes"],
-                   "per_position": r["fixed"][d]["per_position"], "exact": r["fixed"][d]["exact"]} for d in DEPTHS],
-        "act": {"mean_passes": r["act"]["mean_passes"], "per_position": r["act"]["per_position"],
-                "exact": r["act"]["exact"]},
-        "tau_sweep": [{k: v for k, v in t.items() if k != "seconds"} for t in r["tau_sweep"]],  # timings vary
-        "act_by_difficulty": [{"difficulty": k, **v} for k, v in sorted(r["act"]["by_difficulty"].items())],
-        "profiles": r["act"]["profiles"],
+        "fixed": [{"depth": d, **summary(r["fixed"][d], "long")} for d in DEPTHS],
+        "best_depth": r["best_depth"],
+        "best_depth_seeds": [summary(f, "long") for f in r["best"]],
+        "act_seeds": [summary(a, "long_raised_cap") for a in r["act"]],
+        "profiles": r["act"][0]["profiles"],
     } for name, r in results.items()},
 }
 
 # %% [markdown]
 # ## Passes, character by character
 #
-# The numbers above are averages. Here is what the ACT models spend on a few fixed inputs,
-# per character (bars: \( N + R \) at that position):
+# What the first seed's ACT models spend on a few fixed inputs, per character:
 #
-# {{ figure(fig_prof, "pass-profiles", alt="Bar charts of the passes ACT spends at each character of a few fixed inputs, one panel per task", caption="Passes per character on fixed inputs. Addition: 4545 + 5455 carries through every column; 4231 + 3142 never carries. Balance: one balanced and one unbalanced string. Sorted: sorted, and with a swap at the end or the start.") }}
+# {{ figure(fig_prof, "pass-profiles", alt="Bar charts of the passes ACT spends at each character of a few fixed inputs, one panel per task", caption="Passes per character on fixed inputs, first seed. Addition: 4545 + 5455 carries through every column; 4231 + 3142 never carries. Balance: one balanced and one unbalanced string. Sorted: sorted, and with a swap at the end or the start.") }}
 #
 # On the parity string `{{ par_a }}` the model spends between
 # {{ num(par[par_a]["passes"] | min, ".2f") }} and {{ num(par[par_a]["passes"] | max, ".2f") }}
 # passes per bit, {{ num(par_mixed, ".2f") }} on average, against {{ num(par_zeros, ".2f") }} on
-# `{{ par_b }}`: {{ par_words }}. That is a difficulty we did not define (the parity
-# answer's reach is the same for both strings), and a sign that the halting unit reads the
-# state, not our labels. On balance, {{ bal_words }} ({{ num(bal_yes, ".2f") }} against
-# {{ num(bal_no, ".2f") }} passes; the answer position decides for every character). On
-# sorted, {{ srt_words }}: {{ num(srt_after, ".2f") }} passes per digit after the swap in
+# `{{ par_b }}`: {{ par_words }}. On balance, {{ bal_words }} ({{ num(bal_yes, ".2f") }}
+# against {{ num(bal_no, ".2f") }} passes; the answer position decides for every character).
+# On sorted, {{ srt_words }}: {{ num(srt_after, ".2f") }} passes per digit after the swap in
 # `1023456789`, against {{ num(srt_sorted_after, ".2f") }} at the same digits of the sorted
-# string. The accuracies, pass counts by difficulty and these per-character profiles
-# are exported as [JSON]({{ data_file(passes_export, "passes") }}) for an interactive
-# compute-against-accuracy plot.
+# string. Every run's accuracy, passes by difficulty and these profiles are in the
+# [JSON]({{ data_file(passes_export, "passes") }}).
 
 # %% tags=["hide-input"]
-par_r = results["parity"]
-bias_runs = {BUDGET.halt_bias: par_r["act"], **par_r["act_bias"]}
-bias_rows = [[b, r["mean_passes"], r["per_position"], r["spearman_reach"],
-              r["long_raised_cap"]["per_position"]] for b, r in bias_runs.items()]
-bias_headers = ["initial halting bias", "mean passes", "answers right", "ρ, passes vs reach",
-                f"longer inputs (cap {BUDGET.long_cap})"]
-bias_formats = {"initial halting bias": "+.0f", "mean passes": ".2f", "answers right": "pct",
-                "ρ, passes vs reach": "+.2f", f"longer inputs (cap {BUDGET.long_cap})": "pct"}
-low_bias = min(bias_runs)
-best_fixed_parity = {"depth": best_fixed(par_r),
-                     "per_position": par_r["fixed"][best_fixed(par_r)]["per_position"]}
-bias_gap = bias_runs[low_bias]["per_position"] - bias_runs[BUDGET.halt_bias]["per_position"]
-bias_words = ("starting long and letting the cost pull the passes down works better"
-              if bias_gap > 0.02 else
-              "starting long makes little difference in this run" if bias_gap > -0.02 else
-              "starting long does worse in this run")
-
-# %% [markdown]
-# ## A fragile start
-#
-# ACT has a chicken-and-egg problem. Its halting unit learns to ask for another pass only
-# where another pass already gives a better answer, but the block only learns to make later
-# passes useful if they are taken. Starting with few passes (Graves' bias of
-# {{ num(BUDGET.halt_bias, "+.0f") }}) can leave it stuck. Parity, trained again from a
-# bias of {{ num(low_bias, "+.0f") }} (\( p = {{ num(p_low, ".2f") }} \), so
-# {{ n_low_start }} passes at first):
-#
-# {{ table(bias_rows, headers=bias_headers, formats=bias_formats, key="halting_bias") }}
-#
-# Here {{ bias_words }}. One run per setting is one sample from a noisy process, and every
-# ACT result above should be read as one draw, not a settled average. It also means the
-# comparison of ACT with fixed depths above is ACT at its start of
-# {{ num(BUDGET.halt_bias, "+.0f") }}: on parity, started from {{ num(low_bias, "+.0f") }},
-# ACT answers {{ pct(bias_runs[low_bias]["per_position"]) }} right with
-# {{ num(bias_runs[low_bias]["mean_passes"], ".2f") }} passes per answer, against
-# {{ pct(best_fixed_parity["per_position"]) }} for the best fixed depth
-# ({{ best_fixed_parity["depth"] }} passes){% if bias_runs[low_bias]["per_position"] >= best_fixed_parity["per_position"] and bias_runs[low_bias]["mean_passes"] < best_fixed_parity["depth"] %}: as accurate, with fewer passes{% endif %}.
-# The other tasks were not run from {{ num(low_bias, "+.0f") }}, so the verdict on them rests
-# on the {{ num(BUDGET.halt_bias, "+.0f") }} start.
-
-# %% tags=["hide-input"]
-p_low = float(1 / (1 + np.exp(-low_bias)))
-n_low_start = int(np.ceil((1 - eps) / p_low))
-wall_rows = []
-for name, r in results.items():
-    a = r["act"]
-    wall_rows.append([name, a["mean_passes"], a["mean_passes_all"], a["passes_run"] / BUDGET.steps,
-                      BUDGET.cap])
-wall_headers = ["task", "passes per answer", "passes per character", "passes per training batch",
-                "cap"]
-wall_formats = {"passes per answer": ".2f", "passes per character": ".2f",
-                "passes per training batch": ".1f"}
-more_than_8 = [n for n in TASK_NAMES if results[n]["act"]["passes_run"] / BUDGET.steps > DEPTHS[-1]]
-wall_ratio = [r["act"]["passes_run"] / BUDGET.steps / r["act"]["mean_passes_all"] for r in results.values()]
+batch_per_step = {t: [a["passes_run"] / BUDGET.steps for a in r["act"]] for t, r in results.items()}
+char_passes = {t: over_seeds(r["act"], "mean_passes_all") for t, r in results.items()}
+wall_ratio = [a["passes_run"] / BUDGET.steps / a["mean_passes_all"] for r in results.values() for a in r["act"]]
+more_than_deepest = [t for t in TASK_NAMES if min(batch_per_step[t]) > DEPTHS[-1]]
 
 # %% [markdown]
 # ## No saving on the clock
 #
-# ACT's economy is per answer. A batch, though, runs pass after pass until its slowest
-# position halts, and everything in it waits. Per ACT model, the mean passes an answer and a
-# character took, against the passes each training batch actually ran:
+# ACT's economy is per answer. A batch, though, runs until its slowest position halts:
 #
-# {{ table(wall_rows, headers=wall_headers, formats=wall_formats, key="batch_passes") }}
+# {% for t in TASK_NAMES %}
+# - {{ t }}: {{ seeds(batch_per_step[t], ".1f", key=t ~ ": ACT passes per training batch") }} passes per training batch, {{ seeds(char_passes[t], ".2f", key=t ~ ": ACT passes per character") }} per test character
+# {%- endfor %}
 #
-# A training batch ran between {{ num(wall_ratio | min, ".1f") }} and {{ num(wall_ratio | max, ".1f") }}
-# times as many passes as the average test character needed, and on
-# {{ more_than_8 | length }} of the {{ TASK_NAMES | length }} tasks more passes per batch than
-# the {{ DEPTHS[-1] }}-pass model runs. On a CPU, where a halted position's
-# arithmetic is still done and then discarded, the wall-clock time follows the slowest
-# position, not the average, so ACT's lower average bought no time here. Turning fewer passes into less time needs hardware and kernels that skip halted
-# positions, or batches grouped by how long their inputs want to run.
+# A training batch ran between {{ num(wall_ratio | min, ".1f") }} and
+# {{ num(wall_ratio | max, ".1f") }} times as many passes as the average test character
+# needed, and on {{ count_of(more_than_deepest | length, TASK_NAMES | length, "task") }} every
+# seed's batches ran more passes than the {{ DEPTHS[-1] }}-pass model does. On a CPU a halted
+# position's arithmetic is still done and discarded, so the time follows the slowest
+# position, {{ claim(more_than_deepest | length == TASK_NAMES | length, "and whatever ACT saves per answer buys no time here", otherwise="and what ACT saves per answer buys less time than it suggests", slower_than_deepest=more_than_deepest) }}. That needs kernels that skip
+# halted positions, or batches grouped by how long their inputs want to run.
 #
 # ## What this shows, and what it does not
 #
-# Everything here ran on {{ cpu_cores }} CPU cores with no GPU, and all the models of this
-# post trained in {{ seconds(train_seconds) }} ({{ seconds(total_seconds) }} with evaluation).
+# Everything here ran on one core of a {{ cpu_cores }}-core CPU, no GPU:
+# {{ plural(runs | length, "model") }} of {{ num(BUDGET.steps, ",") }} steps each,
+# {{ num(batch_passes, ",") }} block passes over a training batch in all, trained in
+# {{ seconds(train_seconds) }} ({{ seconds(total_seconds) }} with evaluation; wall-clock, on a
+# machine shared with other work).
 #
-# What the toy shows: when attention is local, depth is reach, and a fixed-depth model's
-# accuracy follows that step function: each extra pass extends the reach it answers
-# reliably. A halting unit trained with a ponder cost
-# learns to spend passes unevenly, and on the tasks where the evidence is a clean distance
-# its passes rise with that distance. The tradeoff is real and adjustable through \( \tau \).
+# What the toy shows: when attention is local, depth is reach{{ claim(parity_steps, ", and on parity each extra pass extends the reach a fixed-depth model answers reliably.", otherwise=", though on parity not every extra pass extends the reach a fixed-depth model answers reliably.", parity_cover=parity_cover | dictsort | map(attribute=1) | list) }} A halting unit trained with a ponder cost learns to spend passes unevenly,
+# {{ claim(follows, "and its passes rise with the reach on " ~ follows_words ~ ".", otherwise="but on no task do its passes clearly follow the reach.", follows=follows) }}
+# The verdict, over {{ plural(n_seeds, "seed") }}: {{ verdict_lower }}
 #
-# What it also shows: the passes follow whatever the halting unit can read from the state,
-# which need not be the difficulty we had in mind (addition), training is fragile in its
-# start, fewer passes on average are not fewer seconds, and, started from Graves' bias, on
-# {{ dominated | length }} of the {{ TASK_NAMES | length }} tasks a fixed depth with fewer passes
-# than ACT's average was at least as accurate as ACT; how many of those verdicts the better
-# start of the parity run would overturn is not measured here.
+# What it also shows: {{ claim(add_rho_diff < 0.5, "the passes follow whatever the halting unit can read from the state, which need not be the difficulty we had in mind (addition)", otherwise="on addition the passes do follow the difficulty we had in mind", ripple=add_rho_diff) }},
+# and {{ claim(wall_ratio | min > 1, "fewer passes on average are not fewer seconds", otherwise="here the batches ran no more passes than an average character needed", smallest_ratio=wall_ratio | min) }}. This post did not compare the start at
+# {{ num(BUDGET.halt_bias, "+.0f") }} with Graves' {{ num(graves_bias, "+.0f") }}, nor other
+# ponder costs: how much of ACT's showing the start buys is not measured here.
 #
-# What it does not show is anything about reasoning in large models. A chain of thought
-# spends computation by writing tokens, and its benefits appear with scale and training data
-# far beyond a block of {{ num(BUDGET.n_embd) }} numbers. The idea that links the two is the
-# one measured here: computation as a budget a model can learn to allocate. The
+# What it does not show is anything about reasoning in large models: a chain of thought
+# spends computation by writing tokens, at a scale far beyond a block of
+# {{ num(BUDGET.n_embd) }} numbers. What links the two is the idea measured here,
+# computation as a budget a model can learn to allocate. The
 # [Universal Transformer](https://arxiv.org/abs/1807.03819) applies ACT to a looped
 # transformer as we did, and [PonderNet](https://arxiv.org/abs/2107.05653) replaces the
 # remainder with a probabilistic halting rule that is easier to train.
@@ -684,3 +606,38 @@ wall_ratio = [r["act"]["passes_run"] / BUDGET.steps / r["act"]["mean_passes_all"
 # The next post moves the budget outside the model: when is it worth calling a tool?
 #
 # *Next: [The Economics of Tool Use](/blog/neural-nets-economics-of-tool-use/)*
+
+# %% tags=["hide-input"]
+acc_rows = []
+for name, r in results.items():
+    for d in DEPTHS:
+        f = r["fixed"][d]
+        acc_rows.append([name, f"fixed depth {d}", f["seed"], f["mean_passes"], f["per_position"], f["exact"],
+                         f["long"]["per_position"]])
+    for f in r["best"][1:]:
+        acc_rows.append([name, f"fixed depth {r['best_depth']}", f["seed"], f["mean_passes"], f["per_position"],
+                         f["exact"], f["long"]["per_position"]])
+    for a in r["act"]:
+        acc_rows.append([name, "ACT", a["seed"], a["mean_passes"], a["per_position"], a["exact"],
+                         a["long_raised_cap"]["per_position"]])
+acc_headers = ["task", "model", "seed", "mean passes", "answers right", "examples right",
+               f"longer inputs (ACT: cap {BUDGET.long_cap})"]
+acc_formats = {"mean passes": ".2f", "answers right": "share", "examples right": "share",
+               f"longer inputs (ACT: cap {BUDGET.long_cap})": "share"}
+
+# %% [markdown]
+# ## Appendix
+#
+# <details>
+# <summary>Every model: passes, accuracy and longer inputs, per seed</summary>
+#
+# "Examples right" counts an example only if all its answers are right.
+#
+# {{ table(acc_rows, headers=acc_headers, formats=acc_formats, key="accuracy") }}
+#
+# The longest reach up to which every answer group is at least 95% right, per fixed depth
+# (first seed):
+#
+# {{ table(cover_rows, headers=cover_headers, key="covered_reach") }}
+#
+# </details>

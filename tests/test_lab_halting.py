@@ -209,18 +209,33 @@ def test_spearman():
 
 
 def test_run_task_returns_plain_data():
-    b = Budget(steps=3, depths=(1, 2), cap=3, long_cap=5, tau=0.01, taus=(0.01, 0.03), sweep_tasks=("sorted",),
-               n_train=64, n_test=32, n_embd=16)
+    b = Budget(steps=3, depths=(1, 2), seeds=(0, 1, 2), cap=3, long_cap=5, tau=0.01,
+               n_train=64, n_test=32, n_long=32, n_embd=16)
     r = run_task("sorted", b, progress=lambda msg: None)
     json.dumps(r)
-    assert set(r["fixed"]) == {1, 2} and len(r["tau_sweep"]) == 2
-    assert r["fixed"][2]["mean_passes"] == 2.0
-    act = r["act"]
-    assert 1.0 <= act["mean_passes"] <= 3 + 1
-    assert act["long_raised_cap"]["mean_steps"] <= 5
-    assert len(act["profiles"]) == 3
-    assert r["fixed"][1]["passes_run"] == 3 and 3 <= act["passes_run"] <= 9
-    assert r["act_bias"] == {}  # only for Budget.bias_tasks
+    assert set(r["fixed"]) == {1, 2}
+    assert r["fixed"][2]["mean_passes"] == 2.0 and r["fixed"][1]["passes_run"] == 3
+    assert r["best_depth"] in (1, 2) and r["best"][0] is r["fixed"][r["best_depth"]]
+    assert [f["seed"] for f in r["best"]] == [0, 1, 2] and all("long" in f for f in r["best"])
+    assert [a["seed"] for a in r["act"]] == [0, 1, 2]
+    for act in r["act"]:
+        assert act["halt_bias"] == b.halt_bias == -2.0
+        assert 1.0 <= act["mean_passes"] <= 3 + 1
+        assert act["long_raised_cap"]["mean_steps"] <= 5
+        assert 3 <= act["passes_run"] <= 9
+    # curves and profiles only for the models a post draws: the first seed's
+    assert "curve" in r["fixed"][1] and "curve" in r["fixed"][2] and "curve" in r["act"][0]
+    assert "curve" not in r["act"][1] and "curve" not in r["best"][1]
+    assert len(r["act"][0]["profiles"]) == 3 and "profiles" not in r["act"][1]
+
+
+def test_seeds_change_weights_and_batches_not_data():
+    b = Budget(steps=3, depths=(1,), seeds=(0, 1), cap=3, long_cap=5, n_train=64, n_test=32, n_long=32, n_embd=16)
+    r = run_task("parity", b, progress=lambda msg: None)
+    a0, a1 = r["act"]
+    assert a0["by_difficulty"].keys() == a1["by_difficulty"].keys()  # the same test examples
+    assert [n["n"] for n in a0["by_difficulty"].values()] == [n["n"] for n in a1["by_difficulty"].values()]
+    assert (a0["per_position"], a0["mean_passes"]) != (a1["per_position"], a1["mean_passes"])
 
 
 def test_seed_study_rows():

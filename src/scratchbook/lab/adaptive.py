@@ -7,21 +7,23 @@ seconds; the seconds are measured and returned alongside.
     results = run_suite()                  # every task, every experiment
     r = run_task("parity", Budget())       # one task
     r["fixed"][4]["per_position"]          # accuracy of the 4-pass model
-    r["act"]["mean_passes"], r["act"]["spearman_reach"]
+    r["act"][0]["mean_passes"], r["act"][0]["spearman_reach"]  # ACT, first seed
 
 run_task returns, for one task:
 
-- fixed[depth] and act: a summary of the test split (see summarize): exact
-  (every answer of an example right), per_position (share of answers right),
-  mean_passes (N + R at the answers; fixed depth: the depth), mean_steps (N),
-  by_reach {reach: {n, acc, passes, steps}}, by_difficulty {d: {n, exact,
-  passes}}, by_answer, spearman_reach, spearman_difficulty; "long": the same on
-  the held-out longer inputs; seconds and passes_run of training.
-- act also has long_raised_cap (the longer inputs with the cap raised to
-  Budget.long_cap) and profiles (answers and passes per character of a few
-  fixed inputs, PROFILE_TEXTS).
-- tau_sweep: [{tau, exact, per_position, mean_passes, mean_steps, seconds,
-  passes_run}] (one entry, Budget.tau, unless the task is in sweep_tasks).
+- fixed[depth]: the fixed-depth model trained on the first seed, as a summary
+  of the test split (see summarize): exact (every answer of an example right),
+  per_position (share of answers right), mean_passes (N + R at the answers;
+  fixed depth: the depth), mean_steps (N), by_reach {reach: {n, acc, passes,
+  steps}}, by_difficulty {d: {n, exact, passes}}, by_answer, spearman_reach,
+  spearman_difficulty; "long": the same on the held-out longer inputs; seed,
+  seconds and passes_run of training; "curve" for the shallowest and deepest.
+- best_depth: the depth with the most answers right on the first seed, and
+  best: its runs on every seed (best[0] is fixed[best_depth]).
+- act: ACT from Budget.halt_bias, one summary per seed, each with
+  long_raised_cap (the longer inputs with the cap raised to Budget.long_cap);
+  act[0] also has "curve" and profiles (answers and passes per character of a
+  few fixed inputs, PROFILE_TEXTS).
 """
 
 from __future__ import annotations
@@ -38,27 +40,25 @@ from scratchbook.lab.train import TrainConfig, columns_needed, lr_at
 
 @dataclass
 class Budget:
-    """Sizes of everything Part 5 trains; the defaults fit in about 3 minutes on one core."""
+    """Sizes of everything Part 5 trains, in steps (per task: 4 + 2 fixed-depth runs, 3 ACT runs)."""
 
-    steps: int = 500  # optimisation steps per model (600 is better, and 3.5 minutes)
+    steps: int = 500  # optimisation steps per model
     batch_size: int = 32
     lr: float = 5e-3
     n_embd: int = 32
     n_head: int = 4
     window: int = 3
-    depths: tuple[int, ...] = (1, 2, 4, 8)
+    depths: tuple[int, ...] = (1, 2, 4, 8)  # fixed depths, each trained on the first seed
+    seeds: tuple[int, ...] = (0, 1, 2)  # ACT and the best fixed depth are trained on every one
     cap: int = 12  # ACT's step cap in training
     long_cap: int = 24  # ... raised for the longer inputs
     tau: float = 0.003
-    taus: tuple[float, ...] = (0.003, 0.01, 0.03)  # the sweep (on sweep_tasks only)
-    sweep_tasks: tuple[str, ...] = ("sorted",)
     ramp: tuple[float, float] = (0.0, 0.5)  # the ponder cost rises from 0 to full between these shares of training
-    halt_bias: float = 1.0  # initial halting bias: Graves' +1, p = 0.73, so ACT starts with 2 passes
-    other_biases: tuple[float, ...] = (-2.0,)  # also train ACT from these (-2: p = 0.12, 9 passes at first) ...
-    bias_tasks: tuple[str, ...] = ("parity",)  # ... on these tasks
+    halt_bias: float = -2.0  # initial halting bias: p = 0.12, so ACT starts with 9 passes (Graves: +1, 2 passes)
     n_train: int = 8000
     n_test: int = 1000
-    seed: int = 0
+    n_long: int = 1000
+    seed: int = 0  # the data; the seeds above vary the weights and the batches
     threads: int = 1
 
 
@@ -66,10 +66,11 @@ class Budget:
 # training and evaluation
 
 
-def train_config(b: Budget) -> TrainConfig:
+def train_config(b: Budget, seed: int | None = None) -> TrainConfig:
+    """The training recipe; ``seed`` (default Budget.seed) sets the batches (make_model's seed, the weights)."""
     return TrainConfig(
         steps=b.steps, batch_size=b.batch_size, lr=b.lr, min_lr=b.lr / 10, warmup=min(50, b.steps // 10),
-        schedule="cosine", grad_clip=1.0, seed=b.seed, threads=b.threads,
+        schedule="cosine", grad_clip=1.0, seed=b.seed if seed is None else seed, threads=b.threads,
     )
 
 
@@ -289,53 +290,48 @@ def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
     t_start = time.perf_counter()
     torch.set_num_threads(b.threads)
     spec = TASKS[task]
-    data = splits(task, b.n_train, b.n_test, b.n_test, seed=b.seed)
-    cfg = train_config(b)
+    data = splits(task, b.n_train, b.n_test, b.n_long, seed=b.seed)  # the same data for every seed
     out = {"task": task, "halting": spec.halting, "difficulty": spec.difficulty_name, "lengths": spec.lengths,
            "long_lengths": spec.long_lengths, "fixed": {}, "budget": asdict(b)}
+    first, curves = b.seeds[0], (b.depths[0], b.depths[-1])  # loss curves only for the models a post draws
 
-    for depth in b.depths:
-        model = make_model(b, depth, seed=b.seed)
-        tr = train_model(model, data["train"], cfg, eval_data=data["test"])
+    def fixed(depth: int, seed: int) -> dict:
+        model = make_model(b, depth, seed=seed)
+        watch = seed == first and depth in curves
+        tr = train_model(model, data["train"], train_config(b, seed), eval_data=data["test"] if watch else None)
         r = summarize(data["test"], predict(model, data["test"]))
         r["long"] = summarize(data["long"], predict(model, data["long"]))
-        r.update(seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"],
-                 final_loss=sum(tr["loss"][-20:]) / 20, curve=loss_curve(tr))
-        out["fixed"][depth] = r
-        progress(f"{task} fixed {depth}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
-                 f"({tr['seconds']:.1f} s)")
-
-    sweep = sorted({*b.taus, b.tau}) if task in b.sweep_tasks else [b.tau]
-    out["tau_sweep"] = []
-    for tau in sweep:
-        model = make_model(b, b.cap, act=True, tau=tau, halting=spec.halting, seed=b.seed)
-        tr = train_model(model, data["train"], cfg, ramp=b.ramp,
-                         eval_data=data["test"] if tau == b.tau else None)
-        r = summarize(data["test"], predict(model, data["test"]))
-        r.update(tau=tau, seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"])
-        if tau == b.tau:
+        r.update(seed=seed, seconds=tr["seconds"], ms_per_step=tr["ms_per_step"], passes_run=tr["passes_run"],
+                 final_loss=sum(tr["loss"][-20:]) / 20)
+        if watch:
             r["curve"] = loss_curve(tr)
-            r["long"] = summarize(data["long"], predict(model, data["long"]))
-            r["long_raised_cap"] = summarize(data["long"], predict(model, data["long"], passes=b.long_cap))
-            r["profiles"] = pass_profile(model, PROFILE_TEXTS[task])
-            out["act"] = r
-        out["tau_sweep"].append(
-            {k: r[k] for k in ("tau", "exact", "per_position", "mean_passes", "mean_steps", "seconds", "passes_run")}
-        )
-        progress(f"{task} ACT tau={tau}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
-                 f"passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f} ({tr['seconds']:.1f} s)")
+        progress(f"{task} fixed {depth} seed {seed}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
+                 f"({tr['seconds']:.1f} s)")
+        return r
 
-    out["act_bias"] = {}  # the same ACT, started from another initial halting bias
-    for bias in b.other_biases if task in b.bias_tasks else ():
-        model = make_model(b, b.cap, act=True, tau=b.tau, halting=spec.halting, seed=b.seed, halt_bias=bias)
-        tr = train_model(model, data["train"], cfg, ramp=b.ramp)
+    # every depth once (the first seed); the best of them, by answers right, again on every other seed
+    for depth in b.depths:
+        out["fixed"][depth] = fixed(depth, first)
+    best = max(b.depths, key=lambda d: (out["fixed"][d]["per_position"], -d))
+    out["best_depth"] = best
+    out["best"] = [out["fixed"][best]] + [fixed(best, seed) for seed in b.seeds[1:]]
+
+    out["act"] = []  # ACT from Budget.halt_bias, on every seed
+    for seed in b.seeds:
+        model = make_model(b, b.cap, act=True, tau=b.tau, halting=spec.halting, seed=seed)
+        watch = seed == first
+        tr = train_model(model, data["train"], train_config(b, seed), ramp=b.ramp,
+                         eval_data=data["test"] if watch else None)
         r = summarize(data["test"], predict(model, data["test"]))
         r["long_raised_cap"] = summarize(data["long"], predict(model, data["long"], passes=b.long_cap))
-        r.update(tau=b.tau, halt_bias=bias, seconds=tr["seconds"], passes_run=tr["passes_run"])
-        out["act_bias"][bias] = r
-        progress(f"{task} ACT tau={b.tau} halt_bias={bias}: exact {r['exact']:.3f} per-position "
-                 f"{r['per_position']:.3f} passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f} "
-                 f"({tr['seconds']:.1f} s)")
+        r.update(seed=seed, tau=b.tau, halt_bias=b.halt_bias, seconds=tr["seconds"], ms_per_step=tr["ms_per_step"],
+                 passes_run=tr["passes_run"])
+        if watch:
+            r["curve"] = loss_curve(tr)
+            r["profiles"] = pass_profile(model, PROFILE_TEXTS[task])
+        out["act"].append(r)
+        progress(f"{task} ACT seed {seed}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
+                 f"passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f} ({tr['seconds']:.1f} s)")
     out["seconds"] = time.perf_counter() - t_start
     return out
 

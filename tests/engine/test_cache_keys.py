@@ -201,6 +201,55 @@ def test_a_project_module_imported_inside_the_experiment_is_part_of_the_key(proj
     assert shown(project) == "90"
 
 
+def test_a_module_edited_after_its_import_fails_the_build_instead_of_caching_under_its_new_key(project):
+    """The author saves a lab file while a build that imported the old one is running: the
+    results of the old code must not be cached under the new file's key."""
+    module = project.write("fixture_model.py", '''
+    def scaled(x):
+        return x * 2
+    ''')
+    write_post(project, '''
+    import pathlib
+    import fixture_model
+
+    @experiment
+    def run() -> dict:
+        return {"v": fixture_model.scaled(10)}
+
+    path = pathlib.Path(fixture_model.__file__)  # the author's edit, made while this build runs
+    path.write_text(path.read_text().replace("x * 2", "x * 9"))
+    result = run()
+    ''')
+    failed = project.run("build")
+    assert failed.returncode == 1, failed.stderr
+    assert "posts/01_keys.py:21: fixture_model.py changed after this run imported it" in failed.stderr
+    assert "hint: build again" in failed.stderr
+    assert not list((project.root / ".scratchbook/cache").glob("*.npz"))
+    # The next build imports the edited file and computes with it.
+    assert counts(project.run("build", check=True)) == (1, 0)
+    assert shown(project) == "90"
+
+
+def test_a_touched_but_unchanged_module_is_not_an_edit(project):
+    module = project.write("fixture_model.py", '''
+    def scaled(x):
+        return x * 2
+    ''')
+    write_post(project, '''
+    import os
+    import fixture_model
+
+    @experiment
+    def run() -> dict:
+        return {"v": fixture_model.scaled(10)}
+
+    os.utime(fixture_model.__file__, ns=(1, 1))  # same bytes, another time stamp (a checkout)
+    result = run()
+    ''')
+    assert counts(project.run("build", check=True)) == (1, 0)
+    assert shown(project) == "20"
+
+
 def test_state_that_cannot_be_keyed_is_named_instead_of_served_stale(project):
     project.write("fixture_draw.py", '''
     import numpy as np

@@ -76,9 +76,57 @@ def _code_digest(path: str, mtime_ns: int, size: int) -> str:
         return digest(source)
 
 
+# Each source file outside the Python installation, as it was when the import system ran its
+# code in this process: (st_mtime_ns, st_size, sha256 of its bytes). A key names the code that
+# ran, not the file on disk now: a module edited between its import and the key would
+# otherwise have the old code's results cached under the new file's key, and a later run of
+# the new code would be served them.
+_IMPORTED: dict[str, tuple[int, int, str]] = {}
+_INSTALLED = tuple({os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+
+def _note_import(event: str, args: tuple) -> None:
+    """Audit hook (PEP 578): an import execs the module's code object; note its file as it is."""
+    if event != "exec":
+        return
+    filename = getattr(args[0], "co_filename", "")
+    if (not filename.endswith(".py") or filename in _IMPORTED or filename.startswith(_INSTALLED)
+            or "site-packages" in filename):
+        return
+    try:
+        stat = os.stat(filename)
+        with open(filename, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    _IMPORTED[filename] = (stat.st_mtime_ns, stat.st_size, digest(data))
+
+
+sys.addaudithook(_note_import)
+
+
 def code_digest(path: Path) -> str:
+    """Digest of a module file's code (see _code_digest).
+
+    Raises ScratchbookError naming the file when its content changed after this process
+    imported it (a touched but unchanged file is fine).
+    """
     stat = path.stat()
+    imported = _IMPORTED.get(str(path))
+    if (imported is not None and imported[:2] != (stat.st_mtime_ns, stat.st_size)
+            and imported[2] != digest(path.read_bytes())):
+        raise ScratchbookError(
+            f"{_shown_path(path)} changed after this run imported it: the code that runs is the "
+            "imported one, and its results would be cached under the edited file's key",
+            hint="build again; the new run imports the file as it is now (watch does this itself)")
     return _code_digest(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _is_project_file(filename: str | None, root: Path) -> bool:

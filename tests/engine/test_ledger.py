@@ -71,3 +71,53 @@ def test_a_changed_format_shows_the_fresh_text_even_within_tolerance(project):
     post.write_text(post.read_text().replace('".1f"', '".4f"'))
     project.run("build", check=True)
     assert "The value is 1.2346." in project.read("hugo_content/blog/formatted.md")
+
+
+TIMED = '''
+# ---
+# title: "Timed"
+# weight: 10
+# ---
+
+# %% [markdown]
+# Trained in {{ seconds(run["t"]) }}; the clock beside it read {{ seconds(other) }}.
+
+# %%
+import json
+from pathlib import Path
+
+from scratchbook import experiment
+
+
+@experiment
+def train(n: int) -> dict:
+    return {"t": 2.0 * n}
+
+
+run = train(10)
+other = json.loads(Path("settings.json").read_text())["other"]
+'''
+
+
+def test_a_committed_time_is_kept_only_for_the_code_that_was_timed(project):
+    """Times differ between machines, so a time within its tolerance keeps its committed text;
+    but once an experiment's code changed, a committed time measured other code: all fresh."""
+    def shown():
+        return {k: e["display"] for k, e in entries_of(project, "01_timed").items()}
+
+    project.write("settings.json", '{"other": 3.0}')
+    post = project.post("01_timed", TIMED)
+    project.run("build", check=True)
+    assert shown() == {'run["t"]': "20.0 s", "other": "3.0 s"}
+    project.write("settings.json", '{"other": 4.0}')   # the same code, another measurement
+    project.run("build", check=True)
+    assert shown() == {'run["t"]': "20.0 s", "other": "3.0 s"}
+    assert project.run("check").returncode == 0
+    post.write_text(post.read_text().replace("2.0 * n", "3.0 * n"))   # the timed code changed
+    project.run("build", check=True)
+    assert shown() == {'run["t"]': "30.0 s", "other": "4.0 s"}
+    assert project.run("check").returncode == 0
+
+
+def entries_of(project, post):
+    return {e["key"]: e for e in json.loads(project.read(f"posts/{post}.ledger.json"))["entries"]}

@@ -155,8 +155,11 @@ class Recorder:
     (e.g. in a loop). The committed ledger decides an entry's displayed text, never its key.
     """
 
-    def __init__(self, committed: dict[str, Entry]):
+    def __init__(self, committed: dict[str, Entry], keep_timings: bool = True):
+        """``keep_timings=False`` when the experiments' inputs differ from the committed
+        ledger's: a committed time measured other code, so every timing is shown fresh."""
         self.committed = committed
+        self.keep_timings = keep_timings
         self.entries: dict[str, Entry] = {}
         self.fresh: dict[str, tuple[object, str]] = {}   # key -> (value, display) computed
         self._machine: str | None = None
@@ -180,7 +183,8 @@ class Recorder:
         self.fresh[key] = (value, display)
         old = self.committed.get(key)
         same_format = render is None or _renders(render, old.value if old else None, old)
-        if old is not None and same_format and old.tolerance == tol and tol.accepts(
+        kept_kind = tol.kind != "timing" or self.keep_timings
+        if old is not None and same_format and kept_kind and old.tolerance == tol and tol.accepts(
                 old.value, old.display, value, display):
             # Within tolerance: keep the committed text (and value) so the prose stays put.
             entry = Entry(key, old.value, old.display, tol, [where], old.machine)

@@ -20,7 +20,7 @@
 # you should watch them. What I want from them is narrower: the three ideas you need before
 # we can start changing the architecture in Parts 4 to 7, each one backed by an experiment
 # you can rerun. Every number on this page was produced by the code that builds the page,
-# on a machine with {{ cpu_cores }} CPU cores and no GPU. Training all the models below took
+# on one core of a {{ cpu_cores }}-core CPU, no GPU. Training all the models below took
 # {{ seconds(total_train_seconds) }} of compute in total.
 #
 # ## The data: thirty thousand names
@@ -157,7 +157,7 @@ fig_counts.colorbar(image, ax=ax, shrink=0.8, label="log10(count + 1)")
 #
 # Two rows of the table tell most of the story of a name. The first row is what follows `.`,
 # so how names start: the most common first letters are {{ top_starts }}, and
-# {{ num(start_letters, ",") }} of the 26 letters start at least one name. The first column
+# {{ count_of(start_letters, 26, "letter") }} start at least one name. The first column
 # is what precedes `.`, so how names end, and it is far more lopsided: {{ top_endings }}
 # together end {{ pct(ending_share) }} of all names. With one added to
 # every count so that no pair is impossible, this model gives the test names a loss of
@@ -185,7 +185,7 @@ fig_counts.colorbar(image, ax=ax, shrink=0.8, label="log10(count + 1)")
 # follow `{{ worst_pair[0] }}`, occurs {{ num(worst_row_count, ",") }} times in training):
 # {{ num(bigram_train.steps, ",") }} steps do not settle every row completely, and the +1
 # smoothing nudges the counted table away from the raw frequencies. Sampled with the same
-# random seed as the table, the learned model draws almost the same names, which is the
+# random seed as the table, the learned model draws {{ "the same names" if learned["samples"] == counted["samples"] else "almost the same names" }}, which is the
 # most direct evidence that the two are one model:
 #
 # {{ samples_line(learned["samples"]) }}
@@ -473,7 +473,7 @@ baseline_train_rows = [[field, str(value)] for field, value in asdict(transforme
 #
 # {{ table(comparison, headers=["model", "context", "parameters", "training time", "test loss"], formats={"training time": "seconds", "test loss": ".4f"}, key="side_by_side") }}
 #
-# Training times are wall-clock seconds on this machine's {{ cpu_cores }} cores (evaluation
+# Training times are wall-clock seconds on one core of this machine (one torch thread; evaluation
 # excluded). The curves: faint lines are the training loss (mean of 50 steps), dots the test
 # loss at checkpoints.
 #

@@ -461,11 +461,13 @@ call_words = ("What does wither is the other branch: the forced-call accuracy dr
               if call_drop > 0.01 else "The forced-call accuracy holds up as well")
 
 # %% [markdown]
-# ## Why both branches are trained
+# ## Training both branches, or only the one taken
 #
 # The obvious way to train the answers is on the branch the model actually takes. Then a
-# query the policy sends to the tool never trains the no-tool answer again, that answer
-# decays, the dream sees more disagreement, and the policy calls more. From the same
+# query the policy sends to the tool never trains the no-tool answer again, and the worry is
+# a loop: that answer decays, the dream sees more disagreement, and the policy calls more.
+# This post trains both branches to keep the loop from starting; the run below tests whether
+# it starts at this scale. From the same
 # warm-up, the decision stage run that way (same {{ BUDGET.policy_steps }} steps, prob labels),
 # at a price of {{ num(ref_cost, ".1f") }}:
 #
@@ -530,7 +532,7 @@ decisions_export = {
 #
 # ## What this shows, and what it does not
 #
-# Everything ran on {{ cpu_cores }} CPU cores with no GPU: all five training runs of this post
+# Everything ran on one core of a {{ cpu_cores }}-core CPU, no GPU: all five training runs of this post
 # took {{ seconds(train_seconds) }} of training ({{ seconds(total_seconds) }} with the dream
 # passes and the evaluation), budgeted in steps: {{ num(BUDGET.warmup_steps, ",") }} warm-up steps
 # and {{ num(BUDGET.policy_steps, ",") }} decision steps per labelling scheme.

@@ -96,6 +96,12 @@ def test_difference_beyond_the_seeds_noise_is_worded_as_a_difference():
     assert text(prose, a=[2.40, 2.41, 2.39], b=[2.31, 2.33, 2.32]) == "higher by 0.080"
 
 
+def test_a_difference_of_two_percentages_is_in_percentage_points():
+    a, b = [0.93, 0.94, 0.95], [0.82, 0.83, 0.84]   # 94% against 83%: 11 points, not 11%
+    assert text('{{ difference(a, b, "pct") }}', a=a, b=b) == "higher by 11.0 percentage points"
+    assert text('{{ difference(b, a, "share:2") }}', a=a, b=b) == "lower by 11.00 percentage points"
+
+
 def test_difference_within_the_seeds_noise_says_so():
     shown, entries = weave('{{ difference(a, b, ".3f") }}',
                            a=[2.32, 2.30, 2.35], b=[2.31, 2.33, 2.32])

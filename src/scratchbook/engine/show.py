@@ -68,6 +68,13 @@ def format_value(value, spec: str) -> str:
     return format(value, spec)
 
 
+def _difference_amount(amount: float, spec: str) -> str:
+    """A difference in a spec's units; two percentages differ by percentage points."""
+    if spec.startswith(("pct", "share")):
+        return f"{amount * 100:.{int(spec.partition(':')[2] or 1)}f} percentage points"
+    return format_value(amount, spec)
+
+
 class ValueHelpers:
     """The prose helpers bound to one post's ledger recorder."""
 
@@ -172,13 +179,14 @@ class ValueHelpers:
                    _line: int | None = None, _expr: str = "") -> Shown:
         """How ``a`` (values over seeds) compares with ``b``: ``lower by 0.031`` / ``higher
         by 0.031`` when the difference of the means stands out of the seeds' noise, else
-        ``within seed noise``. The rule is Welch's two-sample t-test at the two-sided 5%
+        ``within seed noise``; shares formatted 'pct' or 'share' differ by ``percentage
+        points``. The rule is Welch's two-sample t-test at the two-sided 5%
         level (see :func:`.wording.stands_out`); each side needs two values or more.
         Recorded under the call's text, with the difference and the noise threshold."""
         try:
             out, delta, threshold, _t = stands_out(_numbers(a, "difference(a, ...)"),
                                                    _numbers(b, "difference(..., b)"))
-            amount = format_value(float(delta if delta >= 0 else -delta), fmt)
+            amount = _difference_amount(float(delta if delta >= 0 else -delta), fmt)
         except (TypeError, ValueError) as exc:
             raise ScratchbookError(f"difference(): {exc}", path=self.display_path,
                                    line=_line) from None

@@ -65,7 +65,7 @@ import itertools
 import os
 
 import numpy as np
-from scratchbook import experiment, stands_out, style
+from scratchbook import claim, experiment, stands_out, style
 from scratchbook.lab.synthesis import CONDITIONS, WakeSleepConfig, run_seeds
 from scratchbook.lab.synthesis import compress as compression
 from scratchbook.lab.synthesis import dsl
@@ -416,9 +416,17 @@ def expected(task: str, xs):
 fresh_inputs = suite.fresh_inputs  # the lists every solution was checked on inside the loop
 full_library = load_library(full["library"])
 
-# Plain-English readings of functions this run learns, matched by their exact text, each with
-# a Python version it must agree with on fresh arguments; a reading that disagrees (or a
-# function not listed) is left blank.
+# Plain-English readings of the functions this run learns, matched by their exact text, each
+# with a Python version it must agree with on sample arguments: a reading that disagrees stops
+# the build, and a function with no reading here shows "—".
+def slide(l, ys, f):
+    """From ys, for each x of l, last first: append f(x, acc) and drop acc's first element."""
+    acc = ys
+    for x in reversed(l):
+        acc = (*acc, f(x, acc))[1:]
+    return acc
+
+
 GLOSSES = {
     "(λ (l p) (fold l empty (λ (x acc) (if (p x) (cons x acc) acc))))":
         ("filter: keep the elements where p holds", lambda l, p: tuple(x for x in l if p(x))),
@@ -429,17 +437,22 @@ GLOSSES = {
     "(λ (l n) (fold l (cons n empty) cons))": ("append n at the end", lambda l, n: l + (n,)),
     "(λ (l n) (length (f1 l (λ (x) (eq? n x)))))": ("count the elements equal to n", lambda l, n: l.count(n)),
     "(λ (l) (fold (cdr l) l (λ (x acc) (cons x (cons (car acc) empty)))))":
-        ("the 2nd and 3rd elements", lambda l: l[1:3]),
-    "(λ (l n) (gt? (f6 l n) 0))": ("does l contain n?", lambda l, n: n in l),
+        ("the 2nd and 3rd elements (of a list of 3 or more)", lambda l: l[1:3]),
+    "(λ (n) (gt? n 0))": ("is n positive?", lambda n: n > 0),
+    "(λ (l ys f) (fold l ys (λ (x acc) (cdr (f5 acc (f x acc))))))":
+        ("start from acc = ys; for each x of l, last first, append f(x, acc) to acc, then drop "
+         "the first element of acc (with ys = l and f(x, acc) = x, it reverses l)", slide),
     "(λ (l n) (f6 (f4 0 l) n))":
         ("count the elements whose value mod 2 is n", lambda l, n: sum(1 for x in l if x % 2 == n)),
     "(f2 0)": ("the constant 2", lambda: 2),
     "(f2 1)": ("the constant 3", lambda: 3),
 }
 SAMPLE_LISTS = [tuple(xs) for xs in fresh_inputs[:30]]
-SAMPLE_ARGS = {"l": SAMPLE_LISTS, "ys": SAMPLE_LISTS, "n": list(range(5)), "m": list(range(5)),
+SAMPLE_ARGS = {"l": SAMPLE_LISTS, "ys": SAMPLE_LISTS, "n": list(range(-3, 5)), "m": list(range(5)),
                "p": [dsl.p_is_prime, lambda x: x % 2 == 0, lambda x: x > 2],
-               "f": [lambda x: 1, lambda x: x, lambda x: x * x]}
+               # f takes x, or x and the accumulator: the last one also reads the accumulator
+               "f": [lambda x, *acc: 1, lambda x, *acc: x, lambda x, *acc: x * x,
+                     lambda x, *acc: x + sum(len(a) for a in acc)]}
 
 
 def reading_holds(name: str, body: str, reference) -> bool:
@@ -455,17 +468,28 @@ def reading_holds(name: str, body: str, reference) -> bool:
             got = full_library[name](*args)
         except dsl.EvalError:
             got = None
-        if got != reference(*args):
+        try:
+            want = reference(*args)
+        except ArithmeticError:  # e.g. modulo 0, where the learned function has no output
+            want = None
+        if got != want:
             return False
     return True
 
 
-def reading(text: str) -> str:
+NO_READING = "—"
+readings = {}
+for text in full["library"]:
     name, body = split_definition(text)
-    if body not in GLOSSES:
-        return ""
-    words, reference = GLOSSES[body]
-    return words if reading_holds(name, body, reference) else ""
+    words, reference = GLOSSES.get(body, (NO_READING, None))
+    readings[text] = words if reference is None or reading_holds(name, body, reference) else None
+wrong_readings = [split_definition(text)[0] for text, words in readings.items() if words is None]
+claim(not wrong_readings, "Every reading in the library table agrees with its Python version.",
+      wrong=", ".join(wrong_readings))
+
+
+def reading(text: str) -> str:
+    return readings[text]
 
 
 library_rows = []
@@ -480,8 +504,8 @@ n_built_on_learned = sum(1 for text in full["library"]
                                 for i in range(1, n_learned + 1)))
 n_constants = sum(1 for text in full["library"] if not split_definition(text)[1].startswith("(λ"))
 glossed = {reading(text) for text in full["library"]}
-n_read = sum(1 for text in full["library"] if reading(text))
-shows_layers = {"count the elements equal to n", "does l contain n?"} <= glossed
+n_read = sum(1 for text in full["library"] if reading(text) != NO_READING)
+shows_layers = {"count the elements equal to n", "count the elements whose value mod 2 is n"} <= glossed
 FILTER = "(λ (l p) (fold l empty (λ (x acc) (if (p x) (cons x acc) acc))))"
 filter_name = next((split_definition(t)[0] for t in full["library"] if split_definition(t)[1] == FILTER), None)
 first_is_filter = bool(library_rows) and library_rows[0][2] == FILTER
@@ -507,14 +531,11 @@ before = cycles[0]["tracked_found"][TRACKED]
 after = cycles[0]["tracked"][TRACKED]
 SHOWCASE = ["keep-even", "keep-odd", "count-primes", "mult-4", "take-2", "reverse"]
 showcase_rows = [[t, full['solutions'][t]] for t in SHOWCASE if t in full["solutions"]]
-# keep-odd through "does [x mod 2] contain 1?": the one-element list is there only to reuse
-# the learned "contains" and "modulo" functions
-odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (cons x empty)) 1)))"
 
 # %% [markdown]
 # The full loop learns {{ n_learned }} functions. Their names are just numbers. The readings
-# on the right are mine; each was checked against a one-line Python version of it on sample
-# arguments ({{ n_read }} of {{ n_learned }} have one).
+# on the right are mine; each was checked against a short Python version of it on sample
+# arguments ({{ count_of(n_read, n_learned, "function") }} {{ "has" if n_read == 1 else "have" }} one{% if n_read < n_learned %}; the others show "—"{% endif %}).
 #
 # {{ table(library_rows, headers=["name", "learned in cycle", "definition", "what it does"], formats={"definition": "code"}, key="library") }}
 #
@@ -523,8 +544,8 @@ odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (con
 # told the loop that these are one idea with a hole in it. {% endif %}{{ n_higher_order }} of the
 # {{ n_learned }} functions contain a lambda, and {{ n_built_on_learned }} are defined in
 # terms of earlier learned functions, so the library grows in layers{% if shows_layers %}:
-# "count the n's" is a filter followed by `length`, and "contains n" is that count compared
-# with zero{% endif %}. Some of what it keeps is less grand: {{ n_constants }} of the
+# "count the n's" is a filter followed by `length`, and "count the elements whose value mod
+# 2 is n" is that count run on the list taken modulo 2{% endif %}. Some of what it keeps is less grand: {{ n_constants }} of the
 # functions are plain constants, numbers the language can only spell as sums of ones.
 # Compression has no notion of elegance; anything that shortens the solutions enough gets
 # in.
@@ -543,10 +564,7 @@ odd_detour = full["solutions"].get("keep-odd") == "(f1 xs (λ (x) (f8 (f4 0 (con
 # filter `{{ filter_name }}` directly, and {{ filter_any | length }} reach it directly or
 # through a function built on it.{% endif %} Here are a few final
 # solutions. Some are what a person would write; others take a detour through whatever the
-# library happened to offer{% if odd_detour %}. `keep-odd` wraps each x in a one-element
-# list, takes it modulo 2 and asks whether the result contains a 1, because "contains" and
-# "modulo" were in the library. The search keeps the first program that works, and under
-# the grammars it searched with, this one came before `(eq? 1 (mod x f10))`{% endif %}:
+# library happened to offer:
 #
 # {{ table(showcase_rows, headers=["task", "final solution (full loop)"], formats={0: "code", 1: "code"}, key="showcase") }}
 #
@@ -593,6 +611,8 @@ seed_last = {name: [by_seed[seed][name]["cycles"][-1] for seed in SEEDS] for nam
 seed_test = {name: [c["test_solved"] for c in seed_last[name]] for name in runs}
 seed_train = {name: [c["train_solved"] for c in seed_last[name]] for name in runs}
 seed_cells = {name: [CONDITION_LABELS[name], *seed_test[name]] for name in runs}  # the prose adds seeds(...)
+seed_mean = {name: float(np.mean(v)) for name, v in seed_test.items()}
+seed_sd = {name: float(np.std(v, ddof=1)) for name, v in seed_test.items()}  # sample sd, as seeds() shows
 seed_headers = ["condition", *[f"test solved, seed {seed}" for seed in SEEDS], "test solved, over seeds",
                 f"train solved (of {n_train}), over seeds"]
 seed_once = [name for name in runs if all(by_seed[seed][name]["reused"] for seed in SEEDS[1:])]
@@ -698,12 +718,13 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 #
 # {{ table(ablation_rows, headers=ablation_headers, formats=ablation_formats, key="ablations") }}
 #
-# {% if n_fresh_overfits %}The fresh lists turned down {{ n_fresh_overfits }} programs in all
+# {% if n_fresh_overfits %}In these {{ runs | length }} runs (seed {{ CONFIG.seed }}), the fresh lists
+# turned down {{ n_fresh_overfits }} programs, counted run by run
 # ({% for name in runs %}{{ fresh_overfits[name] | length }} in {{ RUN_NAMES[name] }}{{ ", " if not loop.last else "" }}{% endfor %}),
 # on {{ listing(fresh_overfit_names) }}: each of
 # them fitted all {{ n_search + n_heldout }} examples, so without the fresh lists it would have
 # counted as a solution.{% else %}No program that passed the held-out examples failed a
-# fresh list in any run.{% endif %}
+# fresh list in any of these {{ runs | length }} runs (seed {{ CONFIG.seed }}).{% endif %}
 #
 # With a guide, the loop that learns a library ends with {{ last["full"]["train_solved"] }}
 # training and {{ last["full"]["test_solved"] }} test tasks solved, against
@@ -726,25 +747,40 @@ guide_behind_without_library = families_ahead("plain", "no-library")
 #
 # I count a difference between two conditions as an effect only when Welch's two-sample
 # t-test at the 5% level says their means over the {{ SEEDS | length }} seeds differ (the rule
-# every post of the series uses); otherwise it is within seed noise.
-# {% if library_matters_more %}**The library is what carries the result.** {% endif %}Library
-# learning {% if library_with_guide["real"] %}solves {{ num(library_with_guide["diff"] | abs, ".1f") }}
-# {{ library_with_guide["word"] }} test tasks on average with a guide{% else %}makes a
-# difference within seed noise with a guide{% endif %}, and
-# {% if library_without_guide["real"] %}{{ num(library_without_guide["diff"] | abs, ".1f") }}
-# {{ library_without_guide["word"] }} without one{% else %}one within seed noise without
-# one{% endif %}.
+# Parts 4 and 5 use for their seeds too); otherwise it is within seed noise.
+# {% if library_matters_more %}**The library is what carries the result.** {% endif %}With a
+# guide, {% if library_with_guide["real"] %}library learning solves {{ num(library_with_guide["diff"] | abs, ".1f") }}
+# {{ library_with_guide["word"] }} test tasks on average
+# ({{ num(seed_mean["full"], ".1f") }} ± {{ num(seed_sd["full"], ".1f") }} against
+# {{ num(seed_mean["no-library"], ".1f") }} ± {{ num(seed_sd["no-library"], ".1f") }}){% else %}library
+# learning's effect ({{ num(seed_mean["full"], ".1f") }} ± {{ num(seed_sd["full"], ".1f") }} against
+# {{ num(seed_mean["no-library"], ".1f") }} ± {{ num(seed_sd["no-library"], ".1f") }} test tasks, a
+# difference of {{ num(library_with_guide["diff"] | abs, ".1f") }} where the test asks for more
+# than {{ num(library_with_guide["noise"], ".1f") }}) is within seed noise{% endif %}; without a
+# guide,
+# {% if library_without_guide["real"] %}it solves {{ num(library_without_guide["diff"] | abs, ".1f") }}
+# {{ library_without_guide["word"] }}
+# ({{ num(seed_mean["no-guide"], ".1f") }} ± {{ num(seed_sd["no-guide"], ".1f") }} against
+# {{ num(seed_mean["plain"], ".1f") }} ± {{ num(seed_sd["plain"], ".1f") }}){% else %}its effect
+# ({{ num(seed_mean["no-guide"], ".1f") }} ± {{ num(seed_sd["no-guide"], ".1f") }} against
+# {{ num(seed_mean["plain"], ".1f") }} ± {{ num(seed_sd["plain"], ".1f") }} test tasks, a
+# difference of {{ num(library_without_guide["diff"] | abs, ".1f") }} where the test asks for more
+# than {{ num(library_without_guide["noise"], ".1f") }}) is within seed noise{% endif %}.
 # **{% if guide_with_library["real"] %}On top of a library, the guide solves
 # {{ num(guide_with_library["diff"] | abs, ".1f") }} {{ guide_with_library["word"] }} test
 # tasks on average{% else %}On top of a library, the guide's effect is within seed
 # noise{% endif %}**: {{ seeds(seed_test["full"], ".1f") }} test tasks with it, against
 # {{ seeds(seed_test["no-guide"], ".1f") }} without it{% if not guide_with_library["real"] %}, a difference of
 # {{ num(guide_with_library["diff"] | abs, ".1f") }} where the test asks for more than
-# {{ num(guide_with_library["noise"], ".1f") }}{% endif %}. Without a library, the guide
-# {% if guide_without_library["real"] %}solves {{ num(guide_without_library["diff"] | abs, ".1f") }}
+# {{ num(guide_with_library["noise"], ".1f") }}{% endif %}. Without a library,
+# {% if guide_without_library["real"] %}the guide solves {{ num(guide_without_library["diff"] | abs, ".1f") }}
 # {{ guide_without_library["word"] }} test tasks than plain enumeration
-# ({{ seeds(seed_test["no-library"], ".1f") }} against
-# {{ seeds(seed_test["plain"], ".1f") }}){% else %}makes a difference within seed noise{% endif %}.
+# ({{ num(seed_mean["no-library"], ".1f") }} ± {{ num(seed_sd["no-library"], ".1f") }} against
+# {{ num(seed_mean["plain"], ".1f") }} ± {{ num(seed_sd["plain"], ".1f") }}){% else %}the guide's
+# effect ({{ num(seed_mean["no-library"], ".1f") }} ± {{ num(seed_sd["no-library"], ".1f") }} against
+# {{ num(seed_mean["plain"], ".1f") }} ± {{ num(seed_sd["plain"], ".1f") }} test tasks, a
+# difference of {{ num(guide_without_library["diff"] | abs, ".1f") }} where the test asks for more
+# than {{ num(guide_without_library["noise"], ".1f") }}) is within seed noise{% endif %}.
 # {% if guide_helps_less_with_library and guide_without_library["real"] %}So the guide is
 # worth less once there is a library. One way to see why: {% else %}A measure that does not
 # depend on how many tasks a seed happens to solve: {% endif %}how much more
@@ -859,16 +895,23 @@ def folds_from_constant(text: str) -> bool:
 
 all_fold_from_constant = bool(full_overfits) and all(folds_from_constant(text) for _, text in full_overfits)
 
-# An audit the loop never saw: every final solution of every run, on other fresh lists
+# An audit the loop never saw: every final solution of every run computed (all seeds; a run
+# without a guide ran once and stands for every seed), on other fresh lists
 audit_inputs = task_module.fresh_lists(len(fresh_inputs), seed=task_module.FRESH_SEED + 1)
 audit_wrong = []
-n_audited = 0
-for name, run in runs.items():
-    library = load_library(run["library"])
-    for task, text in run["solutions"].items():
-        n_audited += 1
-        if misses(task, text, library, audit_inputs):
-            audit_wrong.append([RUN_NAMES[name], *failure_row(task, text, library, audit_inputs)])
+n_audited = n_audited_runs = 0
+for seed in SEEDS:
+    for name, run in by_seed[seed].items():
+        if run["reused"]:
+            continue
+        n_audited_runs += 1
+        library = load_library(run["library"])
+        label = f"{RUN_NAMES[name]}, seed {seed}" if SETTINGS[name][1] else RUN_NAMES[name]
+        for task, text in run["solutions"].items():
+            n_audited += 1
+            if misses(task, text, library, audit_inputs):
+                audit_wrong.append([label, *failure_row(task, text, library, audit_inputs)])
+assert n_audited_runs == n_runs_all
 
 # %% [markdown]
 # ## What never got solved, and what only fitted the examples
@@ -903,7 +946,8 @@ for name, run in runs.items():
 # buy. A library learned from these tasks will not contain a sort, because no other task
 # needs one.
 #
-# Then the programs that only looked like solutions. Inside the loop, {{ n_fresh_overfits }} programs fitted
+# Then the programs that only looked like solutions. Inside the loop, in the
+# {{ runs | length }} runs of seed {{ CONFIG.seed }}, {{ n_fresh_overfits }} programs (counted run by run) fitted
 # all {{ n_search + n_heldout }} of a task's examples and were turned down only by the
 # {{ num(n_fresh, ",") }} fresh lists{% if full_overfits %}; {{ full_overfits | length }} of them
 # in the full loop. Rerun with a separate small interpreter of the printed programs (not the
@@ -922,7 +966,7 @@ for name, run in runs.items():
 # them in the full loop.{% endif %}
 #
 # Passing {{ num(n_fresh, ",") }} fresh lists is still evidence, not proof. So every final
-# solution of every run was also rerun, with the same separate interpreter, on
+# solution of all {{ n_audited_runs }} runs the post computed (every seed) was also rerun, with the same separate interpreter, on
 # {{ num(audit_inputs | length, ",") }} other random lists that the loop never used:
 # {% if audit_wrong %}{{ n_audited - audit_wrong | length }} of the {{ n_audited }} agree with
 # their task's definition on every list, and {{ audit_wrong | length }} do not:

@@ -81,6 +81,7 @@ TIMED = '''
 
 # %% [markdown]
 # Trained in {{ seconds(run["t"]) }}; the clock beside it read {{ seconds(other) }}.
+# {{ claim(run["t"] > 1, "Training took over a second.", t=run["t"]) }}
 
 # %%
 import json
@@ -103,7 +104,8 @@ def test_a_committed_time_is_kept_only_for_the_code_that_was_timed(project):
     """Times differ between machines, so a time within its tolerance keeps its committed text;
     but once an experiment's code changed, a committed time measured other code: all fresh."""
     def shown():
-        return {k: e["display"] for k, e in entries_of(project, "01_timed").items()}
+        return {k: e["display"] for k, e in entries_of(project, "01_timed").items()
+                if not k.startswith("claim")}
 
     project.write("settings.json", '{"other": 3.0}')
     post = project.post("01_timed", TIMED)
@@ -113,9 +115,13 @@ def test_a_committed_time_is_kept_only_for_the_code_that_was_timed(project):
     project.run("build", check=True)
     assert shown() == {'run["t"]': "20.0 s", "other": "3.0 s"}
     assert project.run("check").returncode == 0
+    claim = 'claim: run["t"]>1'
+    assert entries_of(project, "01_timed")[claim]["value"]["values"] == {"t": 20.0}
     post.write_text(post.read_text().replace("2.0 * n", "3.0 * n"))   # the timed code changed
     project.run("build", check=True)
+    evidence = entries_of(project, "01_timed").pop(claim)
     assert shown() == {'run["t"]': "30.0 s", "other": "4.0 s"}
+    assert evidence["value"]["values"] == {"t": 30.0}   # the claim's evidence is this code's
     assert project.run("check").returncode == 0
 
 

@@ -157,7 +157,8 @@ class Recorder:
 
     def __init__(self, committed: dict[str, Entry], keep_timings: bool = True):
         """``keep_timings=False`` when the experiments' inputs differ from the committed
-        ledger's: a committed time measured other code, so every timing is shown fresh."""
+        ledger's: a committed time measured other code, so every timing is shown fresh, and
+        the evidence recorded with a claim or a difference is this build's."""
         self.committed = committed
         self.keep_timings = keep_timings
         self.entries: dict[str, Entry] = {}
@@ -186,8 +187,12 @@ class Recorder:
         kept_kind = tol.kind != "timing" or self.keep_timings
         if old is not None and same_format and kept_kind and old.tolerance == tol and tol.accepts(
                 old.value, old.display, value, display):
-            # Within tolerance: keep the committed text (and value) so the prose stays put.
-            entry = Entry(key, old.value, old.display, tol, [where], old.machine)
+            # Within tolerance: keep the committed text (and value) so the prose stays put. A
+            # value that is not a number (a claim's inputs, a difference and its noise) is the
+            # evidence for the text: kept only while the code is the same (machines differ in
+            # the digits), recorded fresh once the experiments' inputs changed.
+            kept = old.value if _numeric(old.value) or self.keep_timings else value
+            entry = Entry(key, kept, old.display, tol, [where], old.machine)
         else:
             entry = Entry(key, value, display, tol, [where],
                           self.machine if tol.kind == "timing" else None)

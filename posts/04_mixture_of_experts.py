@@ -646,8 +646,8 @@ routing_export = {
 # Training all {{ plural(all_runs | length, "run") }} took {{ seconds(total_seconds) }} of compute
 # (with the validation checks during training), one run at a time on one core of a
 # {{ cpu_cores }}-core CPU, and the cost measurements {{ seconds(cost_seconds) }} more:
-# {{ seconds(budget_seconds) }} in all,
-# {{ claim(budget_seconds <= 300, "within the series' aim of five CPU-minutes per post", otherwise="over the series' aim of five CPU-minutes per post", seconds=budget_seconds) }}.
+# {{ seconds(budget_seconds) }} in all on this machine, against the series' aim of five
+# CPU-minutes per post (a measured time: on a faster or slower machine it differs).
 # The mechanics are all here and measurable:
 # sparse dispatch, gates, capacity and dropped tokens, the balancing loss and what happens
 # without it. {{ claim(flops_ratio < 1.05, "Sparse routing keeps the arithmetic per token within 5% of the dense model's", otherwise="Sparse routing costs more than 5% over the dense model's arithmetic per token", flops_ratio=flops_ratio) }}

@@ -184,11 +184,16 @@ def test_a_module_attribute_the_post_assigns_is_part_of_the_key(project):
     assert shown(project) == "80"
 
 
-def test_a_project_module_imported_inside_the_experiment_is_part_of_the_key(project):
-    module = project.write("fixture_model.py", '''
+def write_scaled(project):
+    """A project module the posts below import: scaled(x) doubles x."""
+    return project.write("fixture_model.py", '''
     def scaled(x):
         return x * 2
     ''')
+
+
+def test_a_project_module_imported_inside_the_experiment_is_part_of_the_key(project):
+    module = write_scaled(project)
     write_post(project, '''
     @experiment
     def run() -> dict:
@@ -204,10 +209,7 @@ def test_a_project_module_imported_inside_the_experiment_is_part_of_the_key(proj
 def test_a_module_edited_after_its_import_fails_the_build_instead_of_caching_under_its_new_key(project):
     """The author saves a lab file while a build that imported the old one is running: the
     results of the old code must not be cached under the new file's key."""
-    module = project.write("fixture_model.py", '''
-    def scaled(x):
-        return x * 2
-    ''')
+    write_scaled(project)
     write_post(project, '''
     import pathlib
     import fixture_model
@@ -231,10 +233,7 @@ def test_a_module_edited_after_its_import_fails_the_build_instead_of_caching_und
 
 
 def test_a_touched_but_unchanged_module_is_not_an_edit(project):
-    module = project.write("fixture_model.py", '''
-    def scaled(x):
-        return x * 2
-    ''')
+    write_scaled(project)
     write_post(project, '''
     import os
     import fixture_model

@@ -172,7 +172,7 @@ def weave_post(project: Project, post: Post, front: FrontMatter, run: Run, summa
     committed = ledger.Ledger.load(committed_path)
     # A committed time is kept (within its tolerance) only for the code that was timed.
     same_code = not ledger.changed_inputs(committed, ledger.Ledger(post="", experiments=session.inputs))
-    recorder = ledger.Recorder(committed.entries, keep_timings=same_code)
+    recorder = ledger.Recorder(committed.entries, same_code=same_code)
     weaver = Weaver(project.templates, project.root, post, front, recorder,
                     figures=figures, moved_line=moved_line)
     woven = weaver.weave(run.namespace, run.outputs)

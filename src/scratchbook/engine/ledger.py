@@ -155,12 +155,12 @@ class Recorder:
     (e.g. in a loop). The committed ledger decides an entry's displayed text, never its key.
     """
 
-    def __init__(self, committed: dict[str, Entry], keep_timings: bool = True):
-        """``keep_timings=False`` when the experiments' inputs differ from the committed
+    def __init__(self, committed: dict[str, Entry], same_code: bool = True):
+        """``same_code=False`` when the experiments' inputs differ from the committed
         ledger's: a committed time measured other code, so every timing is shown fresh, and
         the evidence recorded with a claim or a difference is this build's."""
         self.committed = committed
-        self.keep_timings = keep_timings
+        self.same_code = same_code
         self.entries: dict[str, Entry] = {}
         self.fresh: dict[str, tuple[object, str]] = {}   # key -> (value, display) computed
         self._machine: str | None = None
@@ -184,14 +184,14 @@ class Recorder:
         self.fresh[key] = (value, display)
         old = self.committed.get(key)
         same_format = render is None or _renders(render, old.value if old else None, old)
-        kept_kind = tol.kind != "timing" or self.keep_timings
+        kept_kind = tol.kind != "timing" or self.same_code
         if old is not None and same_format and kept_kind and old.tolerance == tol and tol.accepts(
                 old.value, old.display, value, display):
             # Within tolerance: keep the committed text (and value) so the prose stays put. A
             # value that is not a number (a claim's inputs, a difference and its noise) is the
             # evidence for the text: kept only while the code is the same (machines differ in
             # the digits), recorded fresh once the experiments' inputs changed.
-            kept = old.value if _numeric(old.value) or self.keep_timings else value
+            kept = old.value if _numeric(old.value) or self.same_code else value
             entry = Entry(key, kept, old.display, tol, [where], old.machine)
         else:
             entry = Entry(key, value, display, tol, [where],

@@ -34,7 +34,7 @@ import re
 
 import numpy as np
 from scratchbook import experiment, style
-from scratchbook.lab import adaptive, algorithmic, halting, models
+from scratchbook.lab import adaptive, algorithmic, halting, models, routed_depth
 
 BUDGET = adaptive.Budget()
 TASK_NAMES = tuple(algorithmic.TASKS)
@@ -560,6 +560,155 @@ passes_export = {
 # `1023456789`, against {{ num(srt_sorted_after, ".2f") }} at the same digits of the sorted
 # string. Every run's accuracy, passes by difficulty and these profiles are in the
 # [JSON]({{ data_file(passes_export, "passes") }}).
+
+# %% tags=["hide-input"]
+N_EXPERT = 4
+MOE_TASK, DEPTH_TASK = "sorted", "parity"
+
+
+@experiment
+def routed(task: str, budget: adaptive.Budget, n_expert: int) -> list:
+    return text_keys(routed_depth.run_routed(task, budget, n_expert))
+
+
+@experiment
+def depth_routed(task: str, budget: adaptive.Budget, deep: int) -> list:
+    return text_keys(routed_depth.run_depth_routed(task, budget, deep))
+
+
+moe_runs = numeric_keys(routed(MOE_TASK, BUDGET, N_EXPERT))
+dr_runs = numeric_keys(depth_routed(DEPTH_TASK, BUDGET, DEPTHS[-1]))
+dr_explore = routed_depth.DepthRouteConfig(vocab_size=algorithmic.VOCAB_SIZE).explore
+
+
+def info(name, field="bits"):
+    return [run["routing"][name][field] for run in moe_runs]
+
+
+def every_seed(name):
+    return all(info(name, "beyond_chance"))
+
+
+h_expert = float(np.mean([run["routing"]["entropy_bits"] for run in moe_runs]))
+moe_model = routed_depth.make_model(BUDGET, N_EXPERT, 0, "position")
+expert_weights = sum(p.numel() for p in moe_model.block.ffn.experts[0].parameters())
+router_weights = moe_model.block.ffn.router.weight.numel()
+
+
+def row(label, accs, passes):
+    return [label, float(np.mean(accs)), float(np.std(accs, ddof=1)) if len(accs) > 1 else None,
+            float(np.mean(passes)), float(np.std(passes, ddof=1)) if len(passes) > 1 else None, len(accs)]
+
+
+dr_acc, dr_passes = over_seeds(dr_runs, "per_position"), over_seeds(dr_runs, "mean_passes")
+moe_acc, moe_passes = over_seeds(moe_runs, "per_position"), over_seeds(moe_runs, "mean_passes")
+route_rows = {}
+for t, extra in ((MOE_TASK, (f"ACT, {N_EXPERT} experts", moe_acc, moe_passes)),
+                 (DEPTH_TASK, (f"router: 1 or {DEPTHS[-1]} passes", dr_acc, dr_passes))):
+    shallower = [d for d in DEPTHS if d < best_depth[t]][-1]
+    route_rows[t] = [row(f"fixed depth {shallower}", [results[t]["fixed"][shallower]["per_position"]], [shallower]),
+                     row(f"fixed depth {best_depth[t]}", best_acc[t], [best_depth[t]] * len(best_acc[t])),
+                     row("ACT", act_acc[t], act_passes[t]), row(*extra)]
+route_headers = ["model", "answers right", "sd", "passes per answer", "sd ", "seeds"]
+route_formats = {"answers right": "pct", "sd": "pct", "passes per answer": ".2f", "sd ": ".2f"}
+
+
+
+def splits_at_window(run):
+    """Most answers within the window's reach go out after one pass, most beyond it go deep."""
+    deep = run["deep_by_reach"]
+    return (all(share < 0.5 for r, share in deep.items() if r <= BUDGET.window)
+            and all(share >= 0.5 for r, share in deep.items() if r > BUDGET.window))
+
+
+split_seeds = [run["seed"] for run in dr_runs if splits_at_window(run)]
+shallow_seeds = [run["seed"] for run in dr_runs if run["deep_share"] == 0]
+split_acc = [run["per_position"] for run in dr_runs if splits_at_window(run)]
+split_passes = [run["mean_passes"] for run in dr_runs if splits_at_window(run)]
+shallow_acc = [run["per_position"] for run in dr_runs if run["deep_share"] == 0]
+moe_vs_act = stands_out(moe_acc, act_acc[MOE_TASK])[0]
+runs = runs + moe_runs + dr_runs  # every model this post trains, for its compute below
+train_seconds = sum(run["seconds"] for run in runs)
+batch_passes = sum(run["passes_run"] for run in runs)
+total_seconds = total_seconds + sum(run["seconds_with_eval"] for run in moe_runs + dr_runs)
+
+first = moe_runs[0]["routing"]
+fig_route = style.figure(height=2.9)
+ax_pass, ax_reach, ax_deep = fig_route.subplots(1, 3)
+by_pass = np.array(first["by_pass"], dtype=float)
+shown = by_pass.sum(1) >= 0.01 * by_pass.sum(1)[0]  # passes that at least 1% of the answers ran
+share = by_pass[shown] / by_pass[shown].sum(1, keepdims=True)
+reaches = [r for r in sorted(first["by_reach_first_pass"]) if sum(first["by_reach_first_pass"][r]) >= 20]
+reach_share = np.array([first["by_reach_first_pass"][r] for r in reaches], dtype=float)
+reach_share /= reach_share.sum(1, keepdims=True)
+for k, color in zip(range(N_EXPERT), style.PALETTE):
+    ax_pass.plot(np.arange(1, len(share) + 1), share[:, k], "o-", color=color, markersize=3, label=f"expert {k + 1}")
+    ax_reach.plot(reaches, reach_share[:, k], "o-", color=color, markersize=3)
+ax_reach.sharey(ax_pass)
+ax_pass.set_xlabel("pass")
+ax_pass.set_ylabel("share of the answers")
+ax_pass.set_title(f"{MOE_TASK}: experts")
+ax_reach.set_xlabel("reach (first pass)")
+ax_reach.set_title(f"{MOE_TASK}: experts")
+ax_pass.legend(loc="upper right")
+for i, run in enumerate(dr_runs):
+    ks = sorted(run["deep_by_reach"])
+    ax_deep.plot(ks, [run["deep_by_reach"][k] for k in ks], "o-", color=style.VERMILLION, alpha=0.9 - 0.25 * i,
+                 markersize=3, label=f"seed {run['seed']}")
+ax_deep.axvline(BUDGET.window + 0.5, color=style.FAINT, linestyle="--")
+ax_deep.set_xlabel("reach")
+ax_deep.set_ylabel("sent deep")
+ax_deep.set_title(f"{DEPTH_TASK}: depth router")
+ax_deep.legend(loc="lower right")
+
+# %% [markdown]
+# ## Routers inside the loop
+#
+# [Part 4](/blog/neural-nets-mixture-of-experts/) routed tokens among experts that all cost
+# the same. Two ways to let a router decide depth instead, each a small subclass:
+#
+# - **experts in the loop**: the looped block's feed-forward becomes Part 4's mixture of
+#   {{ N_EXPERT }} experts (top-1, balancing loss, no capacity limit) and ACT still decides
+#   the passes. Each pass runs one expert of {{ num(expert_weights, ",") }} weights, the size of
+#   the old feed-forward, plus a router of {{ num(router_weights, ",") }}:
+#
+# {{ diff(halting.LocalBlock, routed_depth.MoELocalBlock) }}
+#
+# - **a deep and a shallow expert**: after the first pass a router sends each position either
+#   out (1 pass) or through {{ DEPTHS[-1] - 1 }} more (hard top-1: only the chosen path runs).
+#   A hard choice has no gradient, so the router is taught what the choice is worth, as Part
+#   6's policy learns when a call pays: where the deep path ran, its target is 1 if that
+#   path's loss is lower by more than the price of the extra passes ({{ DEPTHS[-1] - 1 }}
+#   times \( \tau \)); {{ pct(dr_explore) }} of the other positions run deep at random so
+#   that it hears about them too (`DepthRoutedTransformer` in `routed_depth.py`).
+#
+# On {{ DEPTH_TASK }}:
+#
+# {{ table(route_rows[DEPTH_TASK], headers=route_headers, formats=route_formats, key="depth router") }}
+#
+# The depth router {{ claim(split_seeds | length == n_seeds, "splits the answers at the window in every seed", otherwise="splits the answers at the window in " ~ count_of(split_seeds | length, n_seeds, "seed"), split_seeds=split_seeds) }}{% if split_seeds %}: those within a reach of {{ BUDGET.window }}, which one pass covers, leave after it and the longer ones go deep{% if split_acc | length > 1 %} ({{ seeds(split_acc, "pct", key="depth router, splitting seeds: answers right") }} right at {{ seeds(split_passes, ".2f", key="depth router, splitting seeds: passes per answer") }} passes){% endif %}{% endif %}.{% if shallow_seeds %}
+# {{ claim(shallow_seeds, "In " ~ count_of(shallow_seeds | length, n_seeds, "seed") ~ " the router sends every answer out after one pass and the model answers " ~ pct(shallow_acc | max) ~ " right at best: it learned that the deep path was not worth its price before the deep path had learned anything, and a position sent out early rarely runs deep again. A router that chooses its own training data can lock itself in.", shallow_seeds=shallow_seeds) }}{% endif %}
+# Over all {{ plural(n_seeds, "seed") }}, its passes per answer are {{ difference(dr_passes, act_passes[DEPTH_TASK], ".2f", key="depth router: passes against ACT") }} against ACT's, and its
+# accuracy is {{ difference(dr_acc, best_acc[DEPTH_TASK], "pct", key="depth router: accuracy against the best fixed depth") }} against the best fixed depth's.
+#
+# The experts in the loop ran on {{ MOE_TASK }}, where an answer's reach is not its
+# position:
+#
+# {{ table(route_rows[MOE_TASK], headers=route_headers, formats=route_formats, key="experts in the loop") }}
+#
+# How much the expert tells about the pass is a *mutual information*:
+# 0 bits when the experts' shares are the same at every pass, {{ num(h_expert, ".2f") }} bits
+# (the experts' entropy) when the pass decides the expert. Tested against the same counts
+# with the labels shuffled (19 times; beyond chance means above all of them):
+#
+# - expert and pass: {{ seeds(info("pass"), ".3f", key="I(expert; pass)") }} bits (chance up to {{ num(info("pass", "chance") | max, ".3f") }}): {{ claim(every_seed("pass"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("pass", "beyond_chance")) }};
+# - expert and reach at the same pass: {{ seeds(info("reach_given_pass"), ".3f", key="I(expert; reach | pass)") }} bits (chance up to {{ num(info("reach_given_pass", "chance") | max, ".3f") }}): {{ claim(every_seed("reach_given_pass"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("reach_given_pass", "beyond_chance")) }};
+# - the same at the same position too: {{ seeds(info("reach_given_pass_position"), ".3f", key="I(expert; reach | pass, position)") }} bits (chance up to {{ num(info("reach_given_pass_position", "chance") | max, ".3f") }}): {{ claim(every_seed("reach_given_pass_position"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("reach_given_pass_position", "beyond_chance")) }}.
+#
+# {{ claim(every_seed("reach_given_pass_position") and every_seed("pass"), "So the router's choice changes with the pass, and at the same pass and position hard answers go to other experts than easy ones: the experts divide the work by how far back the evidence lies.", otherwise="So the experts do not clearly divide the work by pass and by how far back the evidence lies.", beyond=info("reach_given_pass_position", "beyond_chance")) }}
+# {{ claim(not moe_vs_act, "The division buys nothing measurable here: ACT with experts is as accurate as plain ACT within seed noise, with four times the feed-forward weights.", otherwise="ACT with experts differs from plain ACT in accuracy beyond seed noise.", experts=moe_acc, plain=act_acc[MOE_TASK]) }}
+#
+# {{ figure(fig_route, "routers-in-the-loop", alt="Three panels: for the experts in the loop on " ~ MOE_TASK ~ ", the share of answers each expert receives against the pass and against the reach at the first pass; for the depth router on " ~ DEPTH_TASK ~ ", the share of answers sent deep against the reach, one line per seed", caption="Left and middle: experts in the looped block, first seed, " ~ MOE_TASK ~ ", share of the answers sent to each expert at each pass (passes at least 1% of the answers ran) and, at the first pass, by reach (reaches with at least 20 answers). Right: the depth router on " ~ DEPTH_TASK ~ ", share of the answers sent through " ~ DEPTHS[-1] ~ " passes by reach, one line per seed; dashed, the window's reach.") }}
 
 # %% tags=["hide-input"]
 batch_per_step = {t: [a["passes_run"] / BUDGET.steps for a in r["act"]] for t, r in results.items()}

@@ -339,8 +339,8 @@ def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
 def seed_study(task: str, b: Budget = Budget(), biases=(1.0, -2.0), seeds=(0, 1, 2), progress=print) -> list[dict]:
     """ACT from several seeds (weights and batches; same data) and initial halting biases.
 
-    Not part of the 3-minute budget: it is how we learned that one run of ACT
-    can mislead. One row per (bias, seed).
+    Not run by Part 5 (benchmarks/adaptive_run.py --seed-study runs it): how the
+    start of the halting unit changes ACT, seed by seed. One row per (bias, seed).
     """
     torch.set_num_threads(b.threads)
     data = splits(task, b.n_train, b.n_test, b.n_test, seed=b.seed)

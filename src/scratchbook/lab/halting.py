@@ -30,15 +30,13 @@ position's own state ("answer": every position runs as many passes as the
 answer). A halting unit that pools all positions can see the answer before the
 answer position does, and learns to signal it through the number of passes.
 
-Two things about training ACT, both measured in Part 5 (adaptive.py):
+Two things about training ACT (Part 5's recipe is adaptive.Budget):
 
-- the halting bias starts at +1 (Graves' advice: p = 0.73, so 2 passes at
-  first). Pondering then has to grow to what the task needs, and it grows
-  only where a later pass is already better than an earlier one; on parity
-  that happened in one seed of three. Starting long (halt_bias=-2, about 9
-  passes at first) and letting the cost pull the passes down reached 99%+ in
-  all three, though in one of them the passes had not yet come to follow the
-  difficulty when training ended;
+- LoopConfig's halting bias defaults to Graves' +1 (p = 0.73, so 2 passes at
+  first). Pondering then has to grow to what the task needs, and it grows only
+  where a later pass is already better than an earlier one, while a later pass
+  gets better only if it is taken. Part 5 starts long instead (halt_bias=-2,
+  about 9 passes at first) and lets the ponder cost pull the passes down;
 - the ponder cost must arrive gradually (the training loop ramps tau in). With
   Adam, even a tiny cost moves the halting unit at full speed when the task
   gives it no signal either way, and once p_1 >= 1 - eps the remainder is

@@ -165,7 +165,10 @@ generator_version = algorithmic.GENERATOR_VERSION
 #
 # {{ code(halting.act_step) }}
 #
-# Three choices of the recipe, whose alternatives this post does not run. The halting
+# <details>
+# <summary>Three choices of the recipe, whose alternatives this post does not run</summary>
+#
+# The halting
 # unit's bias starts at {{ num(BUDGET.halt_bias, "+.0f") }} (\( p = {{ num(p_start, ".2f") }} \),
 # so {{ n_start }} passes at first) and the cost pulls the passes down. From Graves'
 # {{ num(graves_bias, "+.0f") }} ({{ n_graves }} passes at first) pondering would have to
@@ -176,6 +179,8 @@ generator_version = algorithmic.GENERATOR_VERSION
 # start could push the halting unit to a single pass before more passes pay off, and once
 # \( p_1 \ge 1 - \varepsilon \) no gradient reaches the halting unit again. And on balance,
 # whose only answer sits at the end, the answer position decides for the whole example.
+#
+# </details>
 #
 # Every model, fixed or adaptive, has the same {{ num(BUDGET.n_embd) }}-dimensional block with
 # {{ BUDGET.n_head }} heads and trains for {{ num(BUDGET.steps, ",") }} steps of
@@ -454,11 +459,17 @@ add_v = add_p0 > add_p1 and add_rising
 #
 # The passes follow the reach with a mean \( \rho \ge 0.5 \) on
 # {{ count_of(follows | length, TASK_NAMES | length, "task") }}{% if follows %} ({{ follows_words }}){% endif %}{% if unsteady %}, though not on every seed: {{ unsteady_words }}{% endif %}.
+#
+# <details>
+# <summary>Addition: what the passes follow</summary>
+#
 # Addition is the instructive case: its passes correlate with the reach at
 # {{ num(add_rho_reach, "+.2f") }} (mean of the seeds), and their correlation with the longest
 # carry ripple, {{ num(add_rho_diff, "+.2f") }}, is {{ add_sign }}.
 # {{ claim(add_v, "The ρ hides a V. Sums with no carry at all get more passes than sums whose carry travels one column (" ~ num(add_p0, ".2f") ~ " against " ~ num(add_p1, ".2f") ~ ", mean of the seeds), and from there the passes rise with every extra column of ripple, to " ~ num(add_ptop, ".2f") ~ " at " ~ add_top ~ " columns. A sum without any carry is not easy for a model that has to check: behind a column that kills the carry, a run of columns summing to 9 looks locally like one that passes a carry on, and the evidence still lies far down.", otherwise="The passes do not change steadily with the ripple (" ~ num(add_p0, ".2f") ~ " with no carry, " ~ num(add_p1, ".2f") ~ " with a one-column ripple, " ~ num(add_ptop, ".2f") ~ " at " ~ add_top ~ " columns, mean of the seeds).", no_carry=add_p0, one_column=add_p1, rising=add_rising) }}
 # {{ claim(add_rho_reach > add_rho_diff, "The distance to the evidence, set by the digit sums, is each answer's reach, and it is closer to what the passes follow than the ripple we had picked as 'difficulty'.", otherwise="Neither the reach nor the ripple we had picked as 'difficulty' is what the passes follow more closely.", reach=add_rho_reach, ripple=add_rho_diff) }}
+#
+# </details>
 
 # %% tags=["hide-input"]
 long_act = {t: over_seeds(r["act"], "per_position", "long_raised_cap") for t, r in results.items()}
@@ -545,9 +556,8 @@ passes_export = {
 }
 
 # %% [markdown]
-# ## Passes, character by character
-#
-# What the first seed's ACT models spend on a few fixed inputs, per character:
+# <details>
+# <summary>Passes, character by character, on a few fixed inputs</summary>
 #
 # {{ figure(fig_prof, "pass-profiles", alt="Bar charts of the passes ACT spends at each character of a few fixed inputs, one panel per task", caption="Passes per character on fixed inputs, first seed. Addition: 4545 + 5455 carries through every column; 4231 + 3142 never carries. Balance: one balanced and one unbalanced string. Sorted: sorted, and with a swap at the end or the start.") }}
 #
@@ -558,8 +568,12 @@ passes_export = {
 # against {{ num(bal_no, ".2f") }} passes; the answer position decides for every character).
 # On sorted, {{ srt_words }}: {{ num(srt_after, ".2f") }} passes per digit after the swap in
 # `1023456789`, against {{ num(srt_sorted_after, ".2f") }} at the same digits of the sorted
-# string. Every run's accuracy, passes by difficulty and these profiles are in the
-# [JSON]({{ data_file(passes_export, "passes") }}).
+# string.
+#
+# </details>
+#
+# Every run's accuracy, passes by difficulty and ACT's passes per character on these inputs
+# are in the [JSON]({{ data_file(passes_export, "passes") }}).
 
 # %% tags=["hide-input"]
 N_EXPERT = 4
@@ -614,17 +628,18 @@ route_formats = {"answers right": "pct", "sd": "pct", "passes per answer": ".2f"
 
 
 
-def splits_at_window(run):
-    """Most answers within the window's reach go out after one pass, most beyond it go deep."""
+def switch_reach(run):
+    """The reach from which the router sends answers deep, if every shorter reach goes out
+    after one pass and every longer one deep (most answers of each); else None."""
     deep = run["deep_by_reach"]
-    return (all(share < 0.5 for r, share in deep.items() if r <= BUDGET.window)
-            and all(share >= 0.5 for r, share in deep.items() if r > BUDGET.window))
+    shallow = [r for r, share in deep.items() if share < 0.5]
+    deeper = [r for r, share in deep.items() if share >= 0.5]
+    return min(deeper) if shallow and deeper and max(shallow) < min(deeper) else None
 
 
-split_seeds = [run["seed"] for run in dr_runs if splits_at_window(run)]
+split_seeds = [run["seed"] for run in dr_runs if switch_reach(run)]
+switch_words = " or ".join(sorted({str(switch_reach(run)) for run in dr_runs if switch_reach(run)}))
 shallow_seeds = [run["seed"] for run in dr_runs if run["deep_share"] == 0]
-split_acc = [run["per_position"] for run in dr_runs if splits_at_window(run)]
-split_passes = [run["mean_passes"] for run in dr_runs if splits_at_window(run)]
 shallow_acc = [run["per_position"] for run in dr_runs if run["deep_share"] == 0]
 moe_vs_act = stands_out(moe_acc, act_acc[MOE_TASK])[0]
 runs = runs + moe_runs + dr_runs  # every model this post trains, for its compute below
@@ -664,49 +679,47 @@ ax_deep.legend(loc="lower right")
 # %% [markdown]
 # ## Routers inside the loop
 #
-# [Part 4](/blog/neural-nets-mixture-of-experts/) routed tokens among experts that all cost
-# the same. Two ways to let a router decide depth instead, each a small subclass:
+# [Part 4](/blog/neural-nets-mixture-of-experts/) routed tokens among experts of equal cost.
+# Two small subclasses put a router inside the loop:
 #
-# - **experts in the loop**: the looped block's feed-forward becomes Part 4's mixture of
-#   {{ N_EXPERT }} experts (top-1, balancing loss, no capacity limit) and ACT still decides
-#   the passes. Each pass runs one expert of {{ num(expert_weights, ",") }} weights, the size of
-#   the old feed-forward, plus a router of {{ num(router_weights, ",") }}:
+# - **Experts in the loop**: the block's feed-forward becomes Part 4's mixture of
+#   {{ N_EXPERT }} experts (top-1, balancing loss, no capacity limit), and ACT still decides
+#   the passes. A pass runs one expert of {{ num(expert_weights, ",") }} weights, the old
+#   feed-forward's size, plus a router of {{ num(router_weights, ",") }}:
 #
 # {{ diff(halting.LocalBlock, routed_depth.MoELocalBlock) }}
 #
-# - **a deep and a shallow expert**: after the first pass a router sends each position either
-#   out (1 pass) or through {{ DEPTHS[-1] - 1 }} more (hard top-1: only the chosen path runs).
-#   A hard choice has no gradient, so the router is taught what the choice is worth, as Part
-#   6's policy learns when a call pays: where the deep path ran, its target is 1 if that
-#   path's loss is lower by more than the price of the extra passes ({{ DEPTHS[-1] - 1 }}
-#   times \( \tau \)); {{ pct(dr_explore) }} of the other positions run deep at random so
-#   that it hears about them too (`DepthRoutedTransformer` in `routed_depth.py`).
+# - **A deep and a shallow expert**: after the first pass a router sends each position out,
+#   or through {{ DEPTHS[-1] - 1 }} more passes (hard top-1; a position is counted for its
+#   chosen path only). A hard choice has no gradient, so, like Part 6's tool policy, the
+#   router learns what the choice is worth: where the deep path ran, its target is 1 if the
+#   deep loss is lower by more than the price of the extra passes
+#   ({{ DEPTHS[-1] - 1 }}\( \tau \)). {{ pct(dr_explore) }} of the other positions run deep at
+#   random, so that it hears about them (`DepthRoutedTransformer`).
 #
 # On {{ DEPTH_TASK }}:
 #
 # {{ table(route_rows[DEPTH_TASK], headers=route_headers, formats=route_formats, key="depth router") }}
 #
-# The depth router {{ claim(split_seeds | length == n_seeds, "splits the answers at the window in every seed", otherwise="splits the answers at the window in " ~ count_of(split_seeds | length, n_seeds, "seed"), split_seeds=split_seeds) }}{% if split_seeds %}: those within a reach of {{ BUDGET.window }}, which one pass covers, leave after it and the longer ones go deep{% if split_acc | length > 1 %} ({{ seeds(split_acc, "pct", key="depth router, splitting seeds: answers right") }} right at {{ seeds(split_passes, ".2f", key="depth router, splitting seeds: passes per answer") }} passes){% endif %}{% endif %}.{% if shallow_seeds %}
-# {{ claim(shallow_seeds, "In " ~ count_of(shallow_seeds | length, n_seeds, "seed") ~ " the router sends every answer out after one pass and the model answers " ~ pct(shallow_acc | max) ~ " right at best: it learned that the deep path was not worth its price before the deep path had learned anything, and a position sent out early rarely runs deep again. A router that chooses its own training data can lock itself in.", shallow_seeds=shallow_seeds) }}{% endif %}
-# Over all {{ plural(n_seeds, "seed") }}, its passes per answer are {{ difference(dr_passes, act_passes[DEPTH_TASK], ".2f", key="depth router: passes against ACT") }} against ACT's, and its
-# accuracy is {{ difference(dr_acc, best_acc[DEPTH_TASK], "pct", key="depth router: accuracy against the best fixed depth") }} against the best fixed depth's.
+# {{ claim(split_seeds | length == n_seeds, "In every seed the depth router sends short reaches out and long ones deep", otherwise="The depth router sends short reaches out and long ones deep in " ~ count_of(split_seeds | length, n_seeds, "seed"), split_seeds=split_seeds) }}{% if split_seeds %}, switching at a reach of {{ switch_words }}, next to the window of {{ BUDGET.window }} that one pass covers{% endif %}.{% if shallow_seeds %}
+# {{ claim(shallow_seeds, "In " ~ count_of(shallow_seeds | length, n_seeds, "seed") ~ " it sends every answer out after one pass (" ~ pct(shallow_acc | max) ~ " right), presumably because it priced the deep path before that path was any good; a position sent out runs deep again only when exploration draws it. A router that picks its own training data can lock itself in.", shallow_seeds=shallow_seeds) }}{% endif %}
+# Over all {{ plural(n_seeds, "seed") }}, its passes per answer are {{ difference(dr_passes, act_passes[DEPTH_TASK], ".2f", key="depth router: passes against ACT") }} against ACT's,
+# and its accuracy is {{ difference(dr_acc, best_acc[DEPTH_TASK], "pct", key="depth router: accuracy against the best fixed depth") }} against the best fixed depth's.
 #
-# The experts in the loop ran on {{ MOE_TASK }}, where an answer's reach is not its
-# position:
+# On {{ MOE_TASK }}, where an answer's reach is not its position, the experts in the loop:
 #
 # {{ table(route_rows[MOE_TASK], headers=route_headers, formats=route_formats, key="experts in the loop") }}
 #
-# How much the expert tells about the pass is a *mutual information*:
-# 0 bits when the experts' shares are the same at every pass, {{ num(h_expert, ".2f") }} bits
-# (the experts' entropy) when the pass decides the expert. Tested against the same counts
-# with the labels shuffled (19 times; beyond chance means above all of them):
+# Mutual information measures, in bits, how much one count tells about another: 0 if the
+# experts' shares are the same at every pass, {{ num(h_expert, ".2f") }} (the experts' entropy)
+# if the pass decides the expert. Each is compared with 19 shuffles of the labels:
 #
-# - expert and pass: {{ seeds(info("pass"), ".3f", key="I(expert; pass)") }} bits (chance up to {{ num(info("pass", "chance") | max, ".3f") }}): {{ claim(every_seed("pass"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("pass", "beyond_chance")) }};
-# - expert and reach at the same pass: {{ seeds(info("reach_given_pass"), ".3f", key="I(expert; reach | pass)") }} bits (chance up to {{ num(info("reach_given_pass", "chance") | max, ".3f") }}): {{ claim(every_seed("reach_given_pass"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("reach_given_pass", "beyond_chance")) }};
-# - the same at the same position too: {{ seeds(info("reach_given_pass_position"), ".3f", key="I(expert; reach | pass, position)") }} bits (chance up to {{ num(info("reach_given_pass_position", "chance") | max, ".3f") }}): {{ claim(every_seed("reach_given_pass_position"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("reach_given_pass_position", "beyond_chance")) }}.
+# - expert and pass: {{ seeds(info("pass"), ".3f", key="I(expert; pass)") }} bits (shuffled: at most {{ num(info("pass", "chance") | max, ".3f") }}), {{ claim(every_seed("pass"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("pass", "beyond_chance")) }};
+# - expert and reach at the same pass: {{ seeds(info("reach_given_pass"), ".3f", key="I(expert; reach | pass)") }} bits (shuffled: at most {{ num(info("reach_given_pass", "chance") | max, ".3f") }}), {{ claim(every_seed("reach_given_pass"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("reach_given_pass", "beyond_chance")) }};
+# - the same at the same position too: {{ seeds(info("reach_given_pass_position"), ".3f", key="I(expert; reach | pass, position)") }} bits (shuffled: at most {{ num(info("reach_given_pass_position", "chance") | max, ".3f") }}), {{ claim(every_seed("reach_given_pass_position"), "beyond chance in every seed", otherwise="not beyond chance in every seed", beyond=info("reach_given_pass_position", "beyond_chance")) }}.
 #
-# {{ claim(every_seed("reach_given_pass_position") and every_seed("pass"), "So the router's choice changes with the pass, and at the same pass and position hard answers go to other experts than easy ones: the experts divide the work by how far back the evidence lies.", otherwise="So the experts do not clearly divide the work by pass and by how far back the evidence lies.", beyond=info("reach_given_pass_position", "beyond_chance")) }}
-# {{ claim(not moe_vs_act, "The division buys nothing measurable here: ACT with experts is as accurate as plain ACT within seed noise, with four times the feed-forward weights.", otherwise="ACT with experts differs from plain ACT in accuracy beyond seed noise.", experts=moe_acc, plain=act_acc[MOE_TASK]) }}
+# {{ claim(every_seed("reach_given_pass_position") and every_seed("pass"), "The experts divide the work by pass and, at the same pass and position, by how far back the evidence lies.", otherwise="The experts do not clearly divide the work by pass and by how far back the evidence lies.", beyond=info("reach_given_pass_position", "beyond_chance")) }}
+# {{ claim(not moe_vs_act, "That buys nothing measurable here: with four times the feed-forward weights, ACT with experts is as accurate as plain ACT within seed noise.", otherwise="ACT with experts differs from plain ACT in accuracy beyond seed noise.", experts=moe_acc, plain=act_acc[MOE_TASK]) }}
 #
 # {{ figure(fig_route, "routers-in-the-loop", alt="Three panels: for the experts in the loop on " ~ MOE_TASK ~ ", the share of answers each expert receives against the pass and against the reach at the first pass; for the depth router on " ~ DEPTH_TASK ~ ", the share of answers sent deep against the reach, one line per seed", caption="Left and middle: experts in the looped block, first seed, " ~ MOE_TASK ~ ", share of the answers sent to each expert at each pass (passes at least 1% of the answers ran) and, at the first pass, by reach (reaches with at least 20 answers). Right: the depth router on " ~ DEPTH_TASK ~ ", share of the answers sent through " ~ DEPTHS[-1] ~ " passes by reach, one line per seed; dashed, the window's reach.") }}
 

@@ -291,13 +291,13 @@ def make_model(b, n_expert: int, seed: int, halting: str, **kw) -> MoELoopedTran
     return MoELoopedTransformer(cfg)
 
 
-def run_routed(task: str, b, n_expert: int = 4, progress=print) -> list[dict]:
-    """ACT with a K-expert block on `task`, one record per seed of Budget `b` (adaptive.Budget).
+def seed_runs(task: str, b, build, analyse, describe, progress=print) -> list[dict]:
+    """Train build(seed) on `task` with Part 5's recipe for every seed of Budget `b` (adaptive.Budget).
 
-    Each record: the test summary of adaptive.summarize (accuracy, mean passes N + R,
-    by reach), the routing tables of routing_tables on the test answers, the
-    training loss curve (first seed), the blocks' passes run in training (counted
-    work), and seconds (training) and seconds_with_eval (wall-clock).
+    Each record: adaptive.summarize of the test split, whatever analyse(model, test)
+    adds (the model after a forward over the whole test split), the training loss
+    curve (first seed), the blocks' passes run in training (counted work), seconds
+    (training) and seconds_with_eval (wall-clock). describe(record) is the progress line.
     """
     torch.set_num_threads(b.threads)
     data = splits(task, b.n_train, b.n_test, b.n_long, seed=b.seed)
@@ -305,55 +305,52 @@ def run_routed(task: str, b, n_expert: int = 4, progress=print) -> list[dict]:
     out = []
     for seed in b.seeds:
         t0 = time.perf_counter()
-        model = make_model(b, n_expert, seed, TASKS[task].halting)
+        model = build(seed)
         tr = train_model(model, data["train"], train_config(b, seed), ramp=b.ramp,
                          eval_data=test if seed == b.seeds[0] else None)
-        r = summarize(test, predict(model, test, batch_size=len(test)))  # one batch: model.experts covers the split
-        r["routing"] = routing_tables(model.experts, test.reach, test.Y != -1, n_expert)
-        r.update(seed=seed, n_expert=n_expert, seconds=tr["seconds"], passes_run=tr["passes_run"],
+        r = summarize(test, predict(model, test, batch_size=len(test)))  # one batch: the model's record covers the split
+        r.update(analyse(model, test))
+        r.update(seed=seed, seconds=tr["seconds"], passes_run=tr["passes_run"],
                  seconds_with_eval=time.perf_counter() - t0)
         if seed == b.seeds[0]:
             r["curve"] = loss_curve(tr)
         out.append(r)
-        t = r["routing"]
-        progress(f"{task} MoE-ACT K={n_expert} seed {seed}: per-position {r['per_position']:.3f} "
-                 f"passes {r['mean_passes']:.2f} I(E;P) {t['pass']['bits']:.3f} "
-                 f"I(E;R|P) {t['reach_given_pass']['bits']:.3f} "
-                 f"I(E;R|P,pos) {t['reach_given_pass_position']['bits']:.3f} bits ({tr['seconds']:.1f} s)")
+        progress(f"{task} seed {seed}: per-position {r['per_position']:.3f} passes {r['mean_passes']:.2f} "
+                 f"{describe(r)} ({tr['seconds']:.1f} s)")
     return out
+
+
+def run_routed(task: str, b, n_expert: int = 4, progress=print) -> list[dict]:
+    """ACT with a K-expert block on `task`, one seed_runs record per seed, with "routing":
+    routing_tables of the test answers."""
+
+    def describe(r):
+        t = r["routing"]
+        return (f"MoE-ACT K={n_expert}: I(E;P) {t['pass']['bits']:.3f} I(E;R|P) {t['reach_given_pass']['bits']:.3f} "
+                f"I(E;R|P,pos) {t['reach_given_pass_position']['bits']:.3f} bits")
+
+    return seed_runs(task, b, lambda seed: make_model(b, n_expert, seed, TASKS[task].halting),
+                     lambda model, test: {"routing": routing_tables(model.experts, test.reach, test.Y != -1, n_expert),
+                                          "n_expert": n_expert},
+                     describe, progress)
 
 
 def run_depth_routed(task: str, b, deep: int, progress=print) -> list[dict]:
-    """The deep/shallow router on `task`, one record per seed of Budget `b`.
+    """The deep/shallow router on `task`, one seed_runs record per seed (mean_passes counts
+    1 or ``deep`` per answer), with deep_share (answers sent deep), deep_by_reach
+    {reach: share sent deep} and spearman_deep_reach."""
 
-    Each record: adaptive.summarize of the test split (mean_passes counts 1 or
-    ``deep`` per answer), deep_share (answers sent deep) and deep_by_reach
-    {reach: share sent deep}, spearman_deep_reach, the training curve (first seed),
-    passes_run in training, seconds (training) and seconds_with_eval (wall-clock).
-    """
-    torch.set_num_threads(b.threads)
-    data = splits(task, b.n_train, b.n_test, b.n_long, seed=b.seed)
-    test = data["test"]
-    out = []
-    for seed in b.seeds:
-        t0 = time.perf_counter()
+    def build(seed):
         torch.manual_seed(seed)
-        model = DepthRoutedTransformer(DepthRouteConfig(
+        return DepthRoutedTransformer(DepthRouteConfig(
             vocab_size=VOCAB_SIZE, n_head=b.n_head, n_embd=b.n_embd, window=b.window, passes=deep, tau=b.tau))
-        tr = train_model(model, data["train"], train_config(b, seed), ramp=b.ramp,
-                         eval_data=test if seed == b.seeds[0] else None)
-        r = summarize(test, predict(model, test, batch_size=len(test)))
+
+    def analyse(model, test):
         has = test.Y != -1
         went_deep, reach = model.deep[has].float(), test.reach[has]
-        r["deep_share"] = float(went_deep.mean())
-        r["deep_by_reach"] = {v: float(went_deep[reach == v].mean()) for v in sorted(set(reach.tolist()))}
-        r["spearman_deep_reach"] = spearman(reach.tolist(), went_deep.tolist())
-        r.update(seed=seed, deep=deep, seconds=tr["seconds"], passes_run=tr["passes_run"],
-                 seconds_with_eval=time.perf_counter() - t0)
-        if seed == b.seeds[0]:
-            r["curve"] = loss_curve(tr)
-        out.append(r)
-        progress(f"{task} deep/shallow seed {seed}: per-position {r['per_position']:.3f} "
-                 f"passes {r['mean_passes']:.2f} deep {r['deep_share']:.2f} "
-                 f"rho {r['spearman_deep_reach']:.2f} ({tr['seconds']:.1f} s)")
-    return out
+        return {"deep": deep, "deep_share": float(went_deep.mean()),
+                "deep_by_reach": {v: float(went_deep[reach == v].mean()) for v in sorted(set(reach.tolist()))},
+                "spearman_deep_reach": spearman(reach.tolist(), went_deep.tolist())}
+
+    return seed_runs(task, b, build, analyse,
+                     lambda r: f"deep/shallow: deep {r['deep_share']:.2f} rho {r['spearman_deep_reach']:.2f}", progress)

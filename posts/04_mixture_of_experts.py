@@ -724,6 +724,7 @@ capped_peak_dropped = float(np.max(capped["snapshots"]["dropped"]))
 free_final, free_aux_final = at_worst_final[0.0, 0.0], at_worst_final[base_moe.aux_loss_coef, 0.0]
 capped_final = at_worst_final[0.0, CAPACITY]
 capped_aux_final = at_worst_final[base_moe.aux_loss_coef, CAPACITY]
+balanced_busiest = max(free_aux_final["busiest"], capped_aux_final["busiest"])
 free_churn, free_aux_churn = churn(free), churn(free_aux)
 early_free_churn, early_aux_churn = float(np.mean(free_churn[:3])), float(np.mean(free_aux_churn[:3]))
 late_free_churn, late_aux_churn = float(np.mean(free_churn[-3:])), float(np.mean(free_aux_churn[-3:]))
@@ -775,13 +776,15 @@ fig_collapse.legend(*axes[0].get_legend_handles_labels(), loc="outside upper cen
 # %% [markdown]
 # ### Making it collapse
 #
-# The top-1 model above never came near collapse, so here the settings said to cause it are
-# pushed one at a time, on a mixture small enough to train in seconds: 2 layers of width 32,
+# {{ claim(not collapsed, "The top-1 model without the balancing loss did not collapse", otherwise="The top-1 model without the balancing loss collapsed in at least one layer", busiest=noaux_peak, threshold=COLLAPSE_SHARE) }}.
+# To see where collapse sets in, the settings said to cause it are pushed one at a time, on a
+# mixture small enough to train in seconds: 2 layers of width 32,
 # {{ num(TINY_TRAIN.steps, ",") }} steps of {{ TINY_TRAIN.batch_size }} lines at a peak
 # learning rate of {{ num(TINY_TRAIN.lr, ".2f") }}, with no balancing loss and no capacity
 # limit. The settings: the router learning ten times faster than the rest of the model, its
 # initial weights ten times PyTorch's default, Gaussian noise of standard deviation 1 on its
-# scores during training (the noisy gating of Shazeer et al.), and two experts instead of four.
+# scores during training (a fixed-size form of the noisy gating of Shazeer et al., whose noise
+# is learned), and two experts instead of four.
 # The `MoE` layer already has the noise and the expert count. The other two come from a router
 # that takes `self.router`'s place in each layer, in a new module, so the layer itself is
 # unchanged:
@@ -814,18 +817,20 @@ fig_collapse.legend(*axes[0].get_legend_handles_labels(), loc="outside upper cen
 # {{ claim(lowest_after_collapse >= COLLAPSE_SHARE, "stays above it at every later snapshot", otherwise="falls below it again later", lowest_after=lowest_after_collapse, threshold=COLLAPSE_SHARE) }},
 # ending at {{ pct(free_final["busiest"]) }}{% else %}Without the balancing loss or a limit,
 # the busiest expert never reaches the line; it ends at {{ pct(free_final["busiest"]) }}{% endif %}.
-# With the balancing loss it ends at {{ pct(free_aux_final["busiest"]) }}:
-# {{ claim(free_aux_final["busiest"] < COLLAPSE_SHARE, "in this seed the balancing loss keeps the router from collapsing", otherwise="in this seed the balancing loss does not keep the router from collapsing", busiest=free_aux_final["busiest"], threshold=COLLAPSE_SHARE) }}.
 # A capacity factor of {{ num(CAPACITY, ".2f") }} lets one of {{ WORST.n_expert }} experts
 # take at most {{ pct(capacity_share) }} of the tokens of a pass, so a router that collapses
 # under the limit shows it as dropped tokens rather than as one expert doing all the work.
 # {{ claim(capped_final["busiest"] >= COLLAPSE_SHARE, "That is what happens here: the router still sends " ~ pct(capped_final["busiest"]) ~ " of a layer's first choices to one expert, and " ~ pct(capped_final["dropped"]) ~ " of the tokens are dropped at the end", otherwise="Under the limit this run does not collapse in the first place: its busiest expert ends as the first choice of " ~ pct(capped_final["busiest"]) ~ " of a layer's tokens and " ~ pct(capped_final["dropped"]) ~ " of the tokens are dropped at the end (" ~ pct(capped_peak_dropped) ~ " at the worst snapshot). A dropped token sends no gradient through its gate, so the limit also changes what the router learns; one run cannot tell whether that or chance kept it even", busiest=capped_final["busiest"], threshold=COLLAPSE_SHARE) }}.
+# With the balancing loss the busiest expert ends at {{ pct(free_aux_final["busiest"]) }}
+# without a limit and at {{ pct(capped_aux_final["busiest"]) }} under it, where
+# {{ pct(capped_aux_final["dropped"]) }} of the tokens are dropped at the end:
+# {{ claim(balanced_busiest < COLLAPSE_SHARE, "in this seed the balancing loss keeps both runs below the line", otherwise="in this seed the balancing loss does not keep both runs below the line", busiest=balanced_busiest, threshold=COLLAPSE_SHARE) }}{{ claim(capped_aux_final["dropped"] < capped_final["dropped"], ", and under the limit it drops fewer tokens than the run without it", otherwise=", and under the limit it drops no fewer tokens than the run without it", balanced=capped_aux_final["dropped"], unbalanced=capped_final["dropped"]) }}.
 #
 # One seed is one draw. Over the post's {{ SEEDS | length }} seeds, the same setting ends
 # with its busiest expert at {{ seeds(unbalanced_seeds, "pct") }} of a layer's tokens without
 # the balancing loss and {{ seeds(balanced_seeds, "pct") }} with it (no capacity limit);
-# without it the share is {{ difference(unbalanced_seeds, balanced_seeds, "pct") }}.
-# Collapse happens in {{ count_of(seeds_collapsed, SEEDS | length, "seed") }} without the
+# without it the share ends {{ difference(unbalanced_seeds, balanced_seeds, "pct", noise="within seed noise of it") }}.
+# Without a limit, collapse happens in {{ count_of(seeds_collapsed, SEEDS | length, "seed") }} without the
 # balancing loss and in {{ count_of(balanced_collapsed, SEEDS | length, "seed") }} with it{% if 0 < seeds_collapsed < SEEDS | length %}:
 # at this scale the seed, which sets the initial weights and the order of the batches,
 # decides whether it happens{% endif %}.

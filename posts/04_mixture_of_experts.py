@@ -41,7 +41,7 @@ from matplotlib.colors import TwoSlopeNorm
 from torch.utils.flop_counter import FlopCounterMode
 
 from scratchbook import experiment, progress_bar, stands_out, style
-from scratchbook.lab import mixture, models, moe, names, routing
+from scratchbook.lab import collapse, mixture, models, moe, names, routing
 from scratchbook.lab import sample as sampling
 from scratchbook.lab import train as training
 
@@ -570,7 +570,8 @@ axes[1].legend(ncol=2)
 aux_final = float(np.mean([routing.load_balance_ratio(f) for f in top1["snapshots"]["fractions"][-1]]))
 noaux_final = float(np.mean([routing.load_balance_ratio(f) for f in final]))
 noaux_peak = max(max(f) for f in final)
-collapsed = noaux_peak > 0.9
+COLLAPSE_SHARE = 0.9  # collapse: one expert is the first choice of this share of a layer's tokens
+collapsed = noaux_peak >= COLLAPSE_SHARE
 # The same peak on all validation lines (the routing table's rows).
 noaux_layers = stats["MoE top-1, no balancing loss"]
 noaux_peak_layer = int(np.argmax([max(s["fractions"]) for s in noaux_layers]))
@@ -624,7 +625,7 @@ routing_export = {
 # loss and {{ num(noaux_final, ".2f") }} without it, and the busiest expert of any layer in the
 # unbalanced model takes {{ pct(noaux_peak) }} of those tokens ({{ pct(noaux_peak_all) }} of
 # all validation tokens, in layer {{ noaux_peak_layer + 1 }} of the routing table).
-# {% if collapsed %}One expert ends up with nearly every token in at least one layer: collapse.{% else %}No layer collapses onto a single expert,
+# {% if collapsed %}One expert ends up with nearly every token in at least one layer: collapse.{% else %}No layer collapses onto a single expert (the next section looks for settings where one does),
 # {{ claim(noaux_final > aux_final, "but the loads end further from even than with the balancing loss", otherwise="and the loads end no further from even than with the balancing loss", noaux=noaux_final, aux=aux_final) }}.{% endif %}
 #
 # {{ claim(early_churn > 0.05, "Routing is also not stable while the model learns", otherwise="Routing settles early", early_churn=early_churn) }}. Between consecutive snapshots
@@ -640,13 +641,219 @@ routing_export = {
 # The routing of a few fixed strings (expert per token, per layer) and the loads over
 # training are exported as [JSON]({{ data_file(routing_export, "routing") }}) for an
 # interactive heat map.
+
+# %% tags=["hide-input"]
+# The collapse sweep: a tiny mixture (2 layers of width 32), 200 steps at a higher peak
+# learning rate, no balancing loss and no capacity limit, one setting changed at a time.
+# Keyed in steps: 200 steps a run keep the whole sweep (13 runs) near 90 CPU-seconds.
+TINY = collapse.CollapseConfig(vocab_size=mix.vocab.size, block_size=mix.block_size, n_layer=2,
+                               n_head=2, n_embd=32, n_expert=4, top_k=1, capacity_factor=0.0,
+                               aux_loss_coef=0.0)
+TINY_TRAIN = replace(TRAIN, steps=200, lr=1e-2, warmup=20, eval_every=0)
+TINY_SNAPSHOT_EVERY = 20
+SWEEP = {
+    "4 experts": {},
+    "4 experts, router learning rate x10": {"router_lr_scale": 10.0},
+    "4 experts, router initialisation x10": {"router_init_scale": 10.0},
+    "4 experts, router noise 1": {"router_noise": 1.0},
+    "2 experts": {"n_expert": 2},
+    "2 experts, router learning rate x10": {"n_expert": 2, "router_lr_scale": 10.0},
+}
+
+
+@experiment
+def collapse_run(config: collapse.CollapseConfig, train_config: training.TrainConfig,
+                 mix_config: mixture.MixtureConfig, corpus_file: Path) -> dict:
+    """One run of the collapse sweep, watched on the same validation lines as the models above
+    (collapse.train_and_watch); "seconds": the run's own compute time, snapshots included."""
+    began = time.perf_counter()
+    data = mixture.build_mixture(names.read_names(corpus_file), mix_config)
+    result = collapse.train_and_watch(config, data, watched_lines(data), train_config,
+                                      TINY_SNAPSHOT_EVERY)
+    return {**result, "seconds": time.perf_counter() - began}
+
+
+def sweep_summary(run):
+    """At the last snapshot: the busiest expert's share of first choices and the share of
+    dropped tokens, each in the layer where it is largest, and the watched lines' loss."""
+    last = run["snapshots"]
+    return {"busiest": collapse.busiest_share(last["fractions"][-1]),
+            "dropped": float(max(last["dropped"][-1])), "loss": run["final_loss"]}
+
+
+sweep = {name: collapse_run(replace(TINY, **change), TINY_TRAIN, MIX, CORPUS)
+         for name, change in SWEEP.items()}
+sweep_final = {name: sweep_summary(run) for name, run in sweep.items()}
+collapsed_settings = [name for name, s in sweep_final.items() if s["busiest"] >= COLLAPSE_SHARE]
+# The setting the figure and the variants below study: the sweep's most lopsided.
+worst = max(sweep_final, key=lambda name: sweep_final[name]["busiest"])
+WORST = replace(TINY, **SWEEP[worst])
+CAPACITY = base_moe.capacity_factor
+at_worst = {(aux, cap): collapse_run(replace(WORST, aux_loss_coef=aux, capacity_factor=cap),
+                                     TINY_TRAIN, MIX, CORPUS)
+            for aux in (0.0, base_moe.aux_loss_coef) for cap in (0.0, CAPACITY)}
+at_worst_final = {key: sweep_summary(run) for key, run in at_worst.items()}
+sweep_rows = ([[name, "no", "none", s["busiest"], s["dropped"], s["loss"]]
+               for name, s in sweep_final.items()]
+              + [[worst, "yes" if aux else "no", f"{cap:g}" if cap else "none",
+                  s["busiest"], s["dropped"], s["loss"]]
+                 for (aux, cap), s in at_worst_final.items() if aux or cap])
+sweep_headers = ["setting", "balancing loss", "capacity factor", "busiest expert's share",
+                 "dropped tokens", "validation loss"]
+sweep_formats = {"busiest expert's share": "pct", "dropped tokens": "share",
+                 "validation loss": ".3f"}
+
+# The same setting under the post's other two seeds, with and without the balancing loss.
+worst_seeds = {aux: [at_worst[aux, 0.0]] + [collapse_run(replace(WORST, aux_loss_coef=aux),
+                                                         replace(TINY_TRAIN, seed=seed), MIX, CORPUS)
+                                            for seed in SEEDS[1:]]
+               for aux in (0.0, base_moe.aux_loss_coef)}
+unbalanced_seeds = [sweep_summary(run)["busiest"] for run in worst_seeds[0.0]]
+balanced_seeds = [sweep_summary(run)["busiest"] for run in worst_seeds[base_moe.aux_loss_coef]]
+seeds_collapsed = sum(share >= COLLAPSE_SHARE for share in unbalanced_seeds)
+balanced_collapsed = sum(share >= COLLAPSE_SHARE for share in balanced_seeds)
+# Every distinct run once (the setting's first seed without balancing is a sweep row).
+sweep_all = (list(sweep.values()) + [run for key, run in at_worst.items() if key != (0.0, 0.0)]
+             + [run for runs_ in worst_seeds.values() for run in runs_[1:]])
+sweep_seconds = sum(run["seconds"] for run in sweep_all)
+
+free, free_aux = at_worst[0.0, 0.0], at_worst[base_moe.aux_loss_coef, 0.0]
+capped, capped_aux = at_worst[0.0, CAPACITY], at_worst[base_moe.aux_loss_coef, CAPACITY]
+capacity_share = CAPACITY / WORST.n_expert  # the most of a pass one expert can take
+capped_peak_dropped = float(np.max(capped["snapshots"]["dropped"]))
+free_final, free_aux_final = at_worst_final[0.0, 0.0], at_worst_final[base_moe.aux_loss_coef, 0.0]
+capped_final = at_worst_final[0.0, CAPACITY]
+capped_aux_final = at_worst_final[base_moe.aux_loss_coef, CAPACITY]
+balanced_busiest = max(free_aux_final["busiest"], capped_aux_final["busiest"])
+free_churn, free_aux_churn = churn(free), churn(free_aux)
+early_free_churn, early_aux_churn = float(np.mean(free_churn[:3])), float(np.mean(free_aux_churn[:3]))
+late_free_churn, late_aux_churn = float(np.mean(free_churn[-3:])), float(np.mean(free_aux_churn[-3:]))
+free_busiest = [collapse.busiest_share(f) for f in free["snapshots"]["fractions"]]
+# The first snapshot at or over the threshold, if any: when collapse set in.
+collapse_step = next((step for step, share in zip(free["snapshots"]["step"], free_busiest)
+                      if share >= COLLAPSE_SHARE), None)
+
+
+def busiest_switches(run):
+    """How many times, between consecutive snapshots, a layer's busiest expert changed
+    (summed over layers): the routing swinging from one configuration to another."""
+    busiest = np.argmax(np.array(run["snapshots"]["fractions"]), axis=2)  # (snapshot, layer)
+    return int((busiest[1:] != busiest[:-1]).sum())
+
+
+free_switches, aux_switches = busiest_switches(free), busiest_switches(free_aux)
+most_switches = max(free_switches, aux_switches)
+# The lowest busiest share from the snapshot where collapse set in to the end.
+lowest_after_collapse = (min(free_busiest[free["snapshots"]["step"].index(collapse_step):])
+                         if collapse_step is not None else None)
+snapshot_pairs = (len(free["snapshots"]["step"]) - 1) * WORST.n_layer
+
+fig_collapse = style.figure(height=3.4)
+axes = fig_collapse.subplots(1, 3)
+for label, run, run_capped, color in (("no balancing loss", free, capped, style.ORANGE),
+                                      ("balancing loss", free_aux, capped_aux, style.BLUE)):
+    steps_ = run["snapshots"]["step"]
+    axes[0].plot(steps_, [collapse.busiest_share(f) for f in run["snapshots"]["fractions"]],
+                 "o-", color=color, markersize=3, label=label)
+    axes[0].plot(steps_, [collapse.busiest_share(f) for f in run_capped["snapshots"]["fractions"]],
+                 "--", color=color, label=f"{label}, capacity {CAPACITY:g}")
+    axes[1].plot(steps_, [max(d) for d in run_capped["snapshots"]["dropped"]], "--", color=color)
+    axes[2].plot(steps_[1:], churn(run), "o-", color=color, markersize=3)
+axes[0].axhline(COLLAPSE_SHARE, color=style.INK, linewidth=0.8, linestyle=":")
+axes[0].axhline(1 / WORST.n_expert, color=style.INK, linewidth=0.8, linestyle="-.")
+axes[0].set_ylim(0, 1.02)
+axes[0].set_title("busiest expert's share")
+axes[1].set_title(f"dropped (capacity {CAPACITY:g})")
+axes[2].set_title("changed expert")
+for ax in axes:
+    ax.set_xlabel("training step")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+axes[1].set_ylim(bottom=0)
+axes[2].set_ylim(bottom=0)
+fig_collapse.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncol=2,
+                    frameon=False)
+
+# %% [markdown]
+# ### Making it collapse
+#
+# {{ claim(not collapsed, "The top-1 model without the balancing loss did not collapse", otherwise="The top-1 model without the balancing loss collapsed in at least one layer", busiest=noaux_peak, threshold=COLLAPSE_SHARE) }}.
+# To see where collapse sets in, the settings said to cause it are pushed one at a time, on a
+# mixture small enough to train in seconds: 2 layers of width 32,
+# {{ num(TINY_TRAIN.steps, ",") }} steps of {{ TINY_TRAIN.batch_size }} lines at a peak
+# learning rate of {{ num(TINY_TRAIN.lr, ".2f") }}, with no balancing loss and no capacity
+# limit. The settings: the router learning ten times faster than the rest of the model, its
+# initial weights ten times PyTorch's default, Gaussian noise of standard deviation 1 on its
+# scores during training (a fixed-size form of the noisy gating of Shazeer et al., whose noise
+# is learned), and two experts instead of four.
+# The `MoE` layer already has the noise and the expert count. The other two come from a router
+# that takes `self.router`'s place in each layer, in a new module, so the layer itself is
+# unchanged:
+#
+# {{ code(collapse.ScaledRouter) }}
+#
+# A run *collapses* when at its end one expert is the first choice of at least
+# {{ pct(COLLAPSE_SHARE, 0) }} of a layer's watched validation tokens (the same
+# {{ WATCH_LINES }} lines per domain as above). For each run, the table gives that busiest
+# share (in the layer where it is largest), the share of those tokens dropped at the capacity
+# limit (in the layer where it is largest), and the loss on the watched lines, after
+# {{ num(TINY_TRAIN.steps, ",") }} steps under one seed:
+#
+# {{ table(sweep_rows, headers=sweep_headers, formats=sweep_formats, key="collapse_sweep") }}
+#
+# {% if collapsed_settings %}Collapse shows in {{ count_of(collapsed_settings | length, SWEEP | length, "setting") }}
+# ({{ collapsed_settings | join("; ") }}), and the most lopsided, {{ worst }}, ends with
+# {{ pct(sweep_final[worst]["busiest"]) }} of a layer's tokens on one expert.{% else %}Without
+# a capacity limit, no setting collapses at this scale: the most lopsided, {{ worst }}, ends with its busiest
+# expert at {{ pct(sweep_final[worst]["busiest"]) }} of a layer's tokens, under the
+# {{ pct(COLLAPSE_SHARE, 0) }} line.{% endif %} The figure follows that setting through
+# training with and without the balancing loss (weight {{ num(base_moe.aux_loss_coef, ".2f") }},
+# as above), each with no capacity limit and with a capacity factor of
+# {{ num(CAPACITY, ".2f") }}; the last three rows of the table are their ends:
+#
+# {{ figure(fig_collapse, "collapse", alt="Three panels over training of the tiny two-expert mixture: the busiest expert's share of the tokens, the share of tokens dropped at the capacity limit, and the share of tokens that changed expert between snapshots, each with and without the balancing loss", caption="The sweep's most lopsided setting (" ~ worst ~ "), one seed, on the watched validation lines. Left: the busiest expert's share of first choices in the layer where it is largest (dotted: the collapse line; dash-dotted: an even split). Middle: tokens dropped at the capacity limit. Right: tokens whose first-choice expert changed since the previous snapshot, " ~ num(TINY_SNAPSHOT_EVERY) ~ " steps earlier, both layers together.") }}
+#
+# {% if collapse_step is not none %}Without the balancing loss or a limit, the busiest
+# expert reaches the line by step {{ collapse_step }} and
+# {{ claim(lowest_after_collapse >= COLLAPSE_SHARE, "stays above it at every later snapshot", otherwise="falls below it again later", lowest_after=lowest_after_collapse, threshold=COLLAPSE_SHARE) }},
+# ending at {{ pct(free_final["busiest"]) }}{% else %}Without the balancing loss or a limit,
+# the busiest expert never reaches the line; it ends at {{ pct(free_final["busiest"]) }}{% endif %}.
+# A capacity factor of {{ num(CAPACITY, ".2f") }} lets one of {{ WORST.n_expert }} experts
+# take at most {{ pct(capacity_share) }} of the tokens of a pass, so a router that collapses
+# under the limit shows it as dropped tokens rather than as one expert doing all the work.
+# {{ claim(capped_final["busiest"] >= COLLAPSE_SHARE, "That is what happens here: the router still sends " ~ pct(capped_final["busiest"]) ~ " of a layer's first choices to one expert, and " ~ pct(capped_final["dropped"]) ~ " of the tokens are dropped at the end", otherwise="Under the limit this run does not collapse in the first place: its busiest expert ends as the first choice of " ~ pct(capped_final["busiest"]) ~ " of a layer's tokens and " ~ pct(capped_final["dropped"]) ~ " of the tokens are dropped at the end (" ~ pct(capped_peak_dropped) ~ " at the worst snapshot). A dropped token sends no gradient through its gate, so the limit also changes what the router learns; one run cannot tell whether that or chance kept it even", busiest=capped_final["busiest"], threshold=COLLAPSE_SHARE) }}.
+# With the balancing loss the busiest expert ends at {{ pct(free_aux_final["busiest"]) }}
+# without a limit and at {{ pct(capped_aux_final["busiest"]) }} under it, where
+# {{ pct(capped_aux_final["dropped"]) }} of the tokens are dropped at the end:
+# {{ claim(balanced_busiest < COLLAPSE_SHARE, "in this seed the balancing loss keeps both runs below the line", otherwise="in this seed the balancing loss does not keep both runs below the line", busiest=balanced_busiest, threshold=COLLAPSE_SHARE) }}{{ claim(capped_aux_final["dropped"] < capped_final["dropped"], ", and under the limit it drops fewer tokens than the run without it", otherwise=", and under the limit it drops no fewer tokens than the run without it", balanced=capped_aux_final["dropped"], unbalanced=capped_final["dropped"]) }}.
+#
+# One seed is one draw. Over the post's {{ SEEDS | length }} seeds, the same setting ends
+# with its busiest expert at {{ seeds(unbalanced_seeds, "pct") }} of a layer's tokens without
+# the balancing loss and {{ seeds(balanced_seeds, "pct") }} with it (no capacity limit);
+# without it the share ends {{ difference(unbalanced_seeds, balanced_seeds, "pct", noise="within seed noise of it") }}.
+# Without a limit, collapse happens in {{ count_of(seeds_collapsed, SEEDS | length, "seed") }} without the
+# balancing loss and in {{ count_of(balanced_collapsed, SEEDS | length, "seed") }} with it{% if 0 < seeds_collapsed < SEEDS | length %}:
+# at this scale the seed, which sets the initial weights and the order of the batches,
+# decides whether it happens{% endif %}.
+#
+# Routing instability, the right-hand panel, is the churn measured above: without the
+# balancing loss {{ pct(early_free_churn) }} of the watched tokens changed expert per interval
+# over the first three intervals and {{ pct(late_free_churn) }} over the last three; with it,
+# {{ pct(early_aux_churn) }} and {{ pct(late_aux_churn) }}.
+# {{ claim(late_free_churn < early_free_churn / 2 and late_aux_churn < early_aux_churn / 2, "In both runs the routing moves most while the experts are new and settles as they learn", otherwise="The routing does not settle over these steps: churn near the end is at least half of what it was at the start in one of the runs", early_free=early_free_churn, late_free=late_free_churn, early_aux=early_aux_churn, late_aux=late_aux_churn) }}.
+# Does it swing between configurations on the way? Counted per layer, the busiest expert
+# changed between consecutive snapshots {{ plural(free_switches, "time") }} without the
+# balancing loss and {{ plural(aux_switches, "time") }} with it, out of
+# {{ snapshot_pairs }} chances each:
+# {{ claim(most_switches <= snapshot_pairs / 10, "neither run swings back and forth between configurations (a switch in at most a tenth of the chances); the instability at this scale is the early churn, which dies down", otherwise="the routing does swing between configurations, in more than a tenth of the chances in at least one run", free=free_switches, aux=aux_switches, chances=snapshot_pairs) }}.
+# The sweep's {{ plural(sweep_all | length, "run") }} took {{ seconds(sweep_seconds) }} of
+# compute.
 #
 # ## What this shows, and what it cannot
 #
 # Training all {{ plural(all_runs | length, "run") }} took {{ seconds(total_seconds) }} of compute
 # (with the validation checks during training), one run at a time on one core of a
-# {{ cpu_cores }}-core CPU, and the cost measurements {{ seconds(cost_seconds) }} more:
-# {{ seconds(budget_seconds) }} in all on this machine, against the series' aim of five
+# {{ cpu_cores }}-core CPU, the cost measurements {{ seconds(cost_seconds) }} and the collapse
+# sweep {{ seconds(sweep_seconds) }} more: {{ seconds(budget_seconds + sweep_seconds) }} in all on this machine, against the series' aim of five
 # CPU-minutes per post (a measured time: on a faster or slower machine it differs).
 # The mechanics are all here and measurable:
 # sparse dispatch, gates, capacity and dropped tokens, the balancing loss and what happens

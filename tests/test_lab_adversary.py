@@ -28,6 +28,8 @@ def test_the_search_space_of_part_6_holds_no_test_or_validation_question_and_no_
     assert searched.isdisjoint(asked)
     assert set(space.names).isdisjoint(suite.facts) and set(space.appendix).isdisjoint(suite.facts)
     assert all(q.kind != "fact_unseen" or q.question not in searched for q in suite.test)
+    commuted = {"*".join(reversed(q.question.split("*"))) for q in suite.test if q.kind == "mul2"}
+    assert searched.isdisjoint(commuted)  # 64*37 would teach the answer of the test's 37*64
 
 
 def test_the_search_space_is_seeded_and_its_appendix_holds_about_the_configured_share():

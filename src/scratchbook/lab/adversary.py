@@ -7,7 +7,8 @@ domain for queries where the model's no-tool answer diverges from the tool's, an
 the decision on them. This module is that search, at CPU scale:
 
 - The search space (``build_search_space``) is the tools' domain *minus every query the
-  suite asks*: fresh two-digit products (pairs in none of train, validation and test) and
+  suite asks*: fresh two-digit products (pairs in none of train, validation and test, in
+  either order) and
   made-up names (half of them one-letter perturbations of names training mentions, half
   new names from the suite's own name generator), none of them a name of the lookup
   table. The test asks every name of the table, so the table cannot be searched; instead
@@ -88,11 +89,14 @@ def build_search_space(suite: Suite, cfg: SearchConfig, rounds: int) -> SearchSp
     """Enough candidates for `rounds` rounds, none of them a question the suite asks.
 
     Excluded: every question of train, validation and test (so the test's fresh products
-    and all of its facts), and every name of the table (the test asks each one).
+    and all of its facts), a product whose factors in the other order are asked (same
+    answer), and every name of the table (the test asks each one).
     """
     rng = random.Random(cfg.seed)
     asked = {q.question for q in suite.train + suite.val + suite.test}
-    pairs = [f"{a}*{b}" for a in range(10, 100) for b in range(10, 100) if f"{a}*{b}" not in asked]
+    # b*a has the answer of a*b: a pair is held out when either order is asked
+    pairs = [f"{a}*{b}" for a in range(10, 100) for b in range(10, 100)
+             if f"{a}*{b}" not in asked and f"{b}*{a}" not in asked]
     rng.shuffle(pairs)
     n_products, n_names = rounds * cfg.products_per_round, rounds * cfg.names_per_round
     if len(pairs) < n_products:

@@ -562,10 +562,16 @@ cheap_pays = (bool(search_scores_higher) and bool(search_scores_lower)
 # without the tool). What it keeps joins the training queries: the dream labels it with
 # the prob labels like any other query, and the batches draw it from then on, as often as a
 # fact mentioned once. Everything else is the prob run of the sections above: the same
-# warm-up, and the same {{ BUDGET.policy_steps }} steps, batch size, schedule and seed. The
-# change to the training loop (the search is `search_round`, below the diff):
+# warm-up, and the same {{ BUDGET.policy_steps }} steps, batch size, schedule and seed, in
+# the same training loop: `dream.train_steps` takes a hook, `before_relabel`, that it calls
+# just before each relabelling but the last, and whose returned setup supplies that round's
+# labels and the batches until the next. The search is that hook:
 #
-# {{ diff(dream.train_steps, adversary.train_steps, also=[adversary.search_round]) }}
+# {{ code(adversary.Searcher) }}
+#
+# and a round of it:
+#
+# {{ code(adversary.search_round) }}
 #
 # Over its {{ n_rounds_searched }} rounds the search tried {{ num(tried, ",") }} queries. It
 # dropped {{ num(unknown, ",") }} names the tool did not know and scored the other

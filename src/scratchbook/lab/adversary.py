@@ -22,8 +22,8 @@ the decision on them. This module is that search, at CPU scale:
   per branch (``dream.score``, the dream's own reading of the model). A query *diverges*
   when the model's greedy no-tool answer is not the tool's; the search keeps every
   agreement and the ``keep`` most divergent queries per domain (highest no-tool loss).
-- Kept queries join the training stream (``train_steps``: dream.train_steps with the
-  search before each relabelling), where the dream labels them like any training query:
+- Kept queries join the training stream (``Searcher``, dream.train_steps' hook before
+  each relabelling but the last), where the dream labels them like any training query:
   with the prob labels, a divergence is a "call" below its price and an agreement a
   "no call".
 
@@ -40,14 +40,12 @@ import time
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from scratchbook.lab import dream
-from scratchbook.lab.dream import Budget, Setup, relabel, used_columns, with_cost
+from scratchbook.lab.dream import Budget, Setup
 from scratchbook.lab.models import count_params
-from scratchbook.lab.tooluse import CALL, NO_TOOL, Branch, Encoded, encode_queries
+from scratchbook.lab.tooluse import Branch, Encoded, encode_queries
 from scratchbook.lab.tools import Query, Suite, SuiteConfig, UnknownName, execute, fact_name
-from scratchbook.lab.train import TrainConfig, lr_at
 
 _CONSONANTS = "bdfgklmnprstvz"  # the letters tools.fact_name draws from
 _VOWELS = "aeiou"
@@ -164,77 +162,27 @@ def with_queries(setup: Setup, queries: list[Query]) -> Setup:
 
 
 # -----------------------------------------------------------------------------
-# training: dream.train_steps with the search before each relabelling
+# training: dream.train_steps, with the search as its hook before each relabelling
 
 
-def train_steps(model, setup: Setup, budget: Budget, cfg: TrainConfig, scheme: str, space: SearchSpace,
-                search: SearchConfig, step0: int = 0, progress=None) -> dict:
-    """cfg.steps steps of training; search, then relabel, every budget.relabel_every steps.
+class Searcher:
+    """dream.train_steps' before_relabel hook: round r of the search, its kept queries added to the setup.
 
-    As dream.train_steps with decide=True (answers on both branches, the decision
-    from the dream's labels), except that each round first runs the adversary's
-    search and adds what it keeps to the training queries, so the dream labels
-    them and the stream samples them from then on.
+    Keeps the rounds' reports (with the step of each) and the seconds the search took.
     """
-    torch.set_num_threads(cfg.threads)
-    torch.manual_seed(cfg.seed)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    vocab, enc, K = setup.vocab, setup.train, len(budget.costs)
-    call, no_tool = vocab.stoi[CALL], vocab.stoi[NO_TOOL]
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
-    rows = setup.train_index
-    hist = {"step": [], "answer_loss": [], "decision_loss": [], "rounds": [], "search": []}
-    labels = weights = None
-    seconds = relabel_seconds = search_seconds = 0.0
-    relabel_sequences = 0
-    model.train()
-    for step in range(cfg.steps + 1):
-        if step % budget.relabel_every == 0 or step == cfg.steps:
-            if step < cfg.steps:  # the adversary, then the dream labels what it found
-                t0 = time.perf_counter()
-                kept, report = search_round(model, setup, space, search, len(hist["search"]))
-                setup = with_queries(setup, kept)
-                enc, rows = setup.train, setup.train_index
-                hist["search"].append({"step": step0 + step, **report})
-                search_seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            labels, weights, info = relabel(model, setup, budget, scheme)
-            hist["rounds"].append({"step": step0 + step, **info})
-            relabel_sequences += 2 * (len(setup.train) + len(setup.test) + len(setup.val))
-            relabel_seconds += time.perf_counter() - t0
-        if step == cfg.steps:
-            break
+
+    def __init__(self, space: SearchSpace, cfg: SearchConfig):
+        self.space, self.cfg = space, cfg
+        self.reports: list[dict] = []
+        self.seconds = 0.0
+
+    def __call__(self, model, setup: Setup, r: int, step: int) -> Setup:
         t0 = time.perf_counter()
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
-        ix = rows[torch.randint(len(rows), (cfg.batch_size,), generator=gen)]
-        lev = torch.randint(K, (cfg.batch_size,), generator=gen)
-        # the two branches run separately, each trimmed to its own longest row
-        Tn, Tc = used_columns(enc.no_tool.Y[ix]), used_columns(enc.call.Y[ix])
-        xn, xc = with_cost(enc.no_tool.X[ix, :Tn], vocab, lev), with_cost(enc.call.X[ix, :Tc], vocab, lev)
-        yn, yc = enc.no_tool.Y[ix, :Tn].clone(), enc.call.Y[ix, :Tc].clone()
-        ln, _ = model(xn)
-        lc, _ = model(xc)
-        d = ln[torch.arange(len(ix)), enc.decision_pos[ix]][:, [no_tool, call]]  # (B, 2): column 1 = call
-        logits = torch.cat([ln.reshape(-1, ln.size(-1)), lc.reshape(-1, lc.size(-1))])
-        answer_loss = F.cross_entropy(logits, torch.cat([yn.reshape(-1), yc.reshape(-1)]), ignore_index=-1)
-        decision_loss = (F.cross_entropy(d, labels[ix, lev], reduction="none") * weights[ix, lev]).mean()
-        loss = answer_loss + budget.decision_weight * decision_loss
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        seconds += time.perf_counter() - t0
-        hist["step"].append(step0 + step + 1)
-        hist["answer_loss"].append(answer_loss.item())
-        hist["decision_loss"].append(decision_loss.item())
-        if progress is not None:
-            progress(step + 1, cfg.steps, loss.item())
-    hist["seconds"] = seconds
-    hist["relabel_seconds"] = relabel_seconds
-    hist["search_seconds"] = search_seconds
-    hist["relabel_sequences"] = relabel_sequences
-    return hist
+        kept, report = search_round(model, setup, self.space, self.cfg, r)
+        self.reports.append({"step": step, **report})
+        setup = with_queries(setup, kept)
+        self.seconds += time.perf_counter() - t0
+        return setup
 
 
 def run_adversarial(warm: dict, scheme: str, budget: Budget, search: SearchConfig | None = None,
@@ -252,10 +200,12 @@ def run_adversarial(warm: dict, scheme: str, budget: Budget, search: SearchConfi
     space = build_search_space(setup.suite, search, rounds)
     model = dream.make_model(setup, budget)
     model.load_state_dict(warm["state"])
+    searcher = Searcher(space, search)
     t0 = time.perf_counter()
-    hist = train_steps(model, setup, budget, cfg, scheme, space, search, step0=budget.warmup_steps,
-                       progress=progress)
+    hist = dream.train_steps(model, setup, budget, cfg, scheme, decide=True, step0=budget.warmup_steps,
+                             progress=progress, before_relabel=searcher)
     t1 = time.perf_counter()
+    hist["search"], hist["search_seconds"] = searcher.reports, searcher.seconds
     ev = dream.evaluate(model, setup, budget)
     base_relabel = (rounds + 1) * 2 * (len(setup.train) + len(setup.test) + len(setup.val))
     forward = {"train": 2 * cfg.steps * cfg.batch_size, "relabel": hist["relabel_sequences"],

@@ -178,7 +178,7 @@ def make_labels(scheme: str, value: torch.Tensor, costs) -> tuple[torch.Tensor, 
 
 
 def train_steps(model, setup: Setup, budget: Budget, cfg: TrainConfig, scheme: str, decide: bool,
-                on_policy: bool = False, step0: int = 0, progress=None) -> dict:
+                on_policy: bool = False, step0: int = 0, progress=None, before_relabel=None) -> dict:
     """cfg.steps steps of training; relabel from the model every budget.relabel_every steps.
 
     Answers are trained on both branches of every query. decide=False leaves the
@@ -186,6 +186,21 @@ def train_steps(model, setup: Setup, budget: Budget, cfg: TrainConfig, scheme: s
     scheme would have taught). on_policy=True (the ablation) trains each answer
     only on the branch the model currently picks, so the no-tool skill is
     trained only where the policy declines the tool.
+
+    before_relabel, if given, is called as before_relabel(model, setup, r, step)
+    just before relabelling round r (at history step `step`, step0 included),
+    except the last round (after the final step, where nothing is trained on the
+    labels). It returns the Setup to go on with: the same one, or one with more
+    training queries (the adversary's search adds what it finds). The round's
+    labels, and the batches until the next round, then come from that setup's
+    `train` and `train_index`. It must draw no random numbers from torch's
+    global generator if the run is to match one without it.
+
+    The history: per step, "step", "answer_loss" and "decision_loss"; per
+    round, "rounds" (relabel's summary, with its "step"); and "seconds"
+    (training), "relabel_seconds" (the time in before_relabel not included)
+    and "relabel_sequences" (sequences the relabelling passed forward: one per
+    branch of every training, test and validation query, per round).
     """
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -197,12 +212,17 @@ def train_steps(model, setup: Setup, budget: Budget, cfg: TrainConfig, scheme: s
     hist = {"step": [], "answer_loss": [], "decision_loss": [], "rounds": []}
     labels = weights = None
     seconds = relabel_seconds = 0.0
+    relabel_sequences = 0
     model.train()
     for step in range(cfg.steps + 1):
         if step % budget.relabel_every == 0 or step == cfg.steps:
+            if before_relabel is not None and step < cfg.steps:
+                setup = before_relabel(model, setup, len(hist["rounds"]), step0 + step)
+                enc, rows = setup.train, setup.train_index
             t0 = time.perf_counter()
             labels, weights, info = relabel(model, setup, budget, scheme)
             hist["rounds"].append({"step": step0 + step, **info})
+            relabel_sequences += 2 * (len(setup.train) + len(setup.test) + len(setup.val))
             relabel_seconds += time.perf_counter() - t0
         if step == cfg.steps:
             break
@@ -238,6 +258,7 @@ def train_steps(model, setup: Setup, budget: Budget, cfg: TrainConfig, scheme: s
             progress(step + 1, cfg.steps, loss.item())
     hist["seconds"] = seconds
     hist["relabel_seconds"] = relabel_seconds
+    hist["relabel_sequences"] = relabel_sequences
     return hist
 
 

@@ -575,7 +575,7 @@ passes_export = {
 # Every run's accuracy, passes by difficulty and ACT's passes per character on these inputs
 # are in the [JSON]({{ data_file(passes_export, "passes") }}).
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "hide-output"]
 N_EXPERT = 4
 MOE_TASK, DEPTH_TASK = "sorted", "parity"
 

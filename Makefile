@@ -11,10 +11,10 @@ build: $(STAMP)            ## run every post and write hugo_content/ and figures
 
 test: $(STAMP) chromium    ## the test suite, then regenerate every post from a cold cache
 	$(BIN)/python -m pytest
-	$(BIN)/scratchbook check
+	$(BIN)/scratchbook check --jobs 2
 
 check: $(STAMP)
-	$(BIN)/scratchbook check
+	$(BIN)/scratchbook check --jobs 2
 
 watch: $(STAMP)
 	$(BIN)/scratchbook watch

@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--jobs", "-j", type=int, default=1, help="posts built in parallel")
     check = commands.add_parser("check", help="rebuild from a cold cache; fail on any drift")
     check.add_argument("posts", nargs="*", help="post files or names (default: all)")
+    check.add_argument("--jobs", "-j", type=int, default=1, help="posts rebuilt in parallel")
     watch = commands.add_parser("watch", help="rebuild a post when it or what it uses changes")
     watch.add_argument("posts", nargs="*", help="post files, names or slugs (default: all)")
     watch.add_argument("--interval", type=float, default=0.5)
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if all(s.ok for s in summaries) else 1
         if args.command == "check":
             from .engine.check import check_posts
-            report = check_posts(project, project.resolve_posts(args.posts))
+            report = check_posts(project, project.resolve_posts(args.posts), jobs=args.jobs)
             print(report.render())
             return 0 if report.ok else 1
         if args.command == "watch":

@@ -220,3 +220,44 @@ def test_a_drift_against_a_ledger_without_an_inputs_record_advises_no_cache(proj
     out = project.run("check").stdout
     assert "its committed ledger does not record the inputs of its experiments" in out
     assert "to fix: run 'scratchbook build --no-cache posts/01_explained.py'" in out
+
+
+PAUSED = '''
+# ---
+# title: "Paused {n}"
+# weight: {n}
+# ---
+
+# %% [markdown]
+# Value {{{{ num(value, ".3f") }}}}.
+
+# %%
+import json
+import os
+import time
+from pathlib import Path
+
+value = json.loads(Path("settings{n}.json").read_text())["value"]
+started = time.time()
+time.sleep(1.5)
+with open("spans.txt", "a") as log:
+    log.write(f"{n} {{started}} {{time.time()}}\\n")
+'''
+
+
+def test_check_with_jobs_rebuilds_posts_side_by_side_and_reports_each(project):
+    for n in (1, 2):
+        project.write(f"settings{n}.json", '{"value": 0.5}')
+        project.post(f"0{n}_paused_{n}", PAUSED.format(n=n))
+    project.run("build", check=True)
+    (project.root / "spans.txt").unlink()
+    project.write("settings2.json", '{"value": 0.25}')   # only the second post drifts
+    result = project.run("check", "--jobs", "2")
+    assert result.returncode == 1, result.stdout + result.stderr
+    drifted = [line for line in result.stdout.splitlines() if " value " in f" {line} "]
+    assert len(drifted) == 1 and "posts/02_paused_2.py" in drifted[0], result.stdout
+    assert "posts/01_paused_1.py:" not in result.stdout
+    spans = sorted(tuple(map(float, line.split()[1:]))
+                   for line in (project.root / "spans.txt").read_text().splitlines())
+    assert len(spans) == 2
+    assert spans[1][0] < spans[0][1], f"the two posts ran one after the other: {spans}"

@@ -276,14 +276,24 @@ def build_many(project: Project, paths: list[Path], *, jobs: int = 1,
         print(f"building {project.relative(path)}", file=sys.stderr, flush=True)
         return build_isolated(project, path, refresh=refresh, profile_record=record)
 
-    summaries = []
+    def done(summary: Summary) -> Summary:
+        print(summary.line(), file=sys.stderr, flush=True)
+        return summary
+
+    return in_parallel(one, paths, jobs, done)
+
+
+def in_parallel(work, paths: list[Path], jobs: int, done=None) -> list:
+    """``work(path)`` for every path, ``jobs`` at a time (each call starts its own post
+    process, so threads suffice); results in input order, each passed to ``done`` as it is
+    taken. Ctrl-C is passed on to every post being built, and nothing queued starts."""
+    results = []
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         try:
-            for summary in pool.map(one, paths):
-                print(summary.line(), file=sys.stderr, flush=True)
-                summaries.append(summary)
+            for result in pool.map(work, paths):
+                results.append(done(result) if done else result)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             _interrupt_children()
             raise
-    return summaries
+    return results

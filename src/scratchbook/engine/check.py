@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import ledger, ownership
-from .build import build_isolated, profile_report
+from .build import build_isolated, in_parallel, profile_report
 from .changes import shorten, svg_diff, text_diff
 from .project import Project
 from .publish import Outputs, read_folder
@@ -117,20 +117,27 @@ def drift_table(drifts: list[ledger.Drift]) -> list[str]:
     return lines
 
 
-def check_posts(project: Project, paths: list[Path]) -> Report:
+def check_posts(project: Project, paths: list[Path], jobs: int = 1) -> Report:
+    """Rebuild ``paths`` from one cold cache, ``jobs`` posts at a time (posts share the cache,
+    so an experiment two posts run is computed once), and compare each with what is
+    committed. The report lists posts in the order given."""
     report = Report()
     record = profile_report(project)
     scratch = Path(tempfile.mkdtemp(prefix="check-", dir=_scratch_parent(project)))
+    cache = scratch / "cache"   # cold and thrown away
+    outputs = Outputs(scratch / "content", scratch / "figures", scratch)
+
+    def one(path: Path):
+        print(f"checking {project.relative(path)} (cold cache)", file=sys.stderr, flush=True)
+        regenerated_ledger = scratch / "ledgers" / f"{path.stem}.ledger.json"
+        summary = build_isolated(project, path, cache_dir=cache, outputs=outputs,
+                                 ledger_path=regenerated_ledger, profile_record=record)
+        print(summary.line(), file=sys.stderr, flush=True)
+        return path, summary, regenerated_ledger
+
     try:
-        cache = scratch / "cache"   # cold and thrown away
-        for path in paths:
+        for path, summary, regenerated_ledger in in_parallel(one, paths, jobs):
             shown = project.relative(path)
-            print(f"checking {shown} (cold cache)", file=sys.stderr, flush=True)
-            outputs = Outputs(scratch / "content", scratch / "figures", scratch)
-            regenerated_ledger = scratch / "ledgers" / f"{path.stem}.ledger.json"
-            summary = build_isolated(project, path, cache_dir=cache, outputs=outputs,
-                                     ledger_path=regenerated_ledger, profile_record=record)
-            print(summary.line(), file=sys.stderr, flush=True)
             if not summary.ok:
                 report.failures.append(f"{shown}\n{summary.error}")
                 continue

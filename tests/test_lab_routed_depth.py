@@ -3,15 +3,17 @@
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
+from scratchbook.lab import routing
 from scratchbook.lab.adaptive import Budget
 from scratchbook.lab.algorithmic import VOCAB_SIZE, encode, generate, TASKS
 from scratchbook.lab.halting import LoopedTransformer
 from scratchbook.lab.routed_depth import (
-    DepthRouteConfig, DepthRoutedTransformer, MoELoopConfig, MoELoopedTransformer, contingency,
-    mutual_information, routing_tables, run_depth_routed, run_routed, shuffled_within,
+    DepthRouteConfig, DepthRoutedTransformer, MoELoopConfig, MoELoopedTransformer,
+    strata_counts, routing_tables, run_depth_routed, run_routed, shuffled_within,
 )
 
 
@@ -54,13 +56,12 @@ def test_loss_adds_the_balancing_loss_over_passes():
     assert m.block.ffn.router.weight.grad is not None and m.halt.weight.grad is not None
 
 
-def test_mutual_information_bounds():
-    independent = torch.tensor([[10.0, 30.0], [20.0, 60.0]])
-    assert mutual_information(independent) == pytest.approx(0.0, abs=1e-12)
-    fixed = torch.diag(torch.tensor([5.0, 5.0, 5.0, 5.0]))  # the row fixes the column
-    assert mutual_information(fixed) == pytest.approx(2.0)
-    labels, experts = torch.tensor([0, 0, 1, 2]), torch.tensor([1, 1, 0, 0])
-    assert contingency(labels, experts, 3, 2).tolist() == [[0, 2], [1, 0], [1, 0]]
+def test_strata_counts_and_conditional_information():
+    strata, labels, experts = torch.tensor([0, 0, 1, 1]), torch.tensor([0, 1, 0, 1]), torch.tensor([0, 1, 1, 1])
+    counts = strata_counts(strata, labels, experts, 2, 2)
+    assert counts.tolist() == [[[1, 0], [0, 1]], [[0, 1], [0, 1]]]
+    # stratum 0: the label fixes the expert (1 bit); stratum 1: one expert only (0 bits); equal shares
+    assert routing.conditional_mutual_information(counts) == pytest.approx(0.5 * np.log(2))
 
 
 def test_shuffles_stay_inside_their_stratum():

@@ -200,3 +200,25 @@ def test_remove_cell_removes_prose_and_raw_cells_too(project):
     project.run("build", check=True)
     page = project.read("hugo_content/blog/removed.md")
     assert "Kept." in page and "SECRET" not in page
+
+
+def test_the_summary_gives_the_posts_cpu_time_apart_from_its_wall_time(project):
+    """The series' budget is CPU time of one core: a post that waits costs wall time, not CPU."""
+    project.post("01_spent", '''
+        # ---
+        # title: "Spent"
+        # weight: 1
+        # ---
+
+        # %%
+        import time
+
+        started = time.process_time()
+        while time.process_time() - started < 1.0:   # one second of CPU
+            pass
+        time.sleep(1.5)                              # and a wait that costs none
+        ''')
+    result = project.run("build", check=True)
+    line = next(line for line in result.stderr.splitlines() if line.startswith("built posts/01_spent.py"))
+    wall, cpu = re.search(r"([\d.]+) s \(([\d.]+) s of CPU\)", line).groups()
+    assert float(wall) >= 2.5 and 1.0 <= float(cpu) < float(wall) - 1.0, line

@@ -42,6 +42,7 @@ class Summary:
     ok: bool = False
     error: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0   # the post's process, from its start (imports included); 0 in-process
     cells_run: int = 0
     computed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
@@ -71,8 +72,9 @@ class Summary:
         if self.rewoven:
             return (f"built {self.post} -> {self.slug}.md ({state}): prose woven again (code "
                     f"cells unchanged, not run), {self.figures} files, {self.seconds:.1f} s")
+        cpu = f" ({self.cpu_seconds:.1f} s of CPU)" if self.cpu_seconds else ""
         return (f"built {self.post} -> {self.slug}.md ({state}): {self.cells_run} code cells run, "
-                f"{experiments}, {self.figures} files, {self.seconds:.1f} s")
+                f"{experiments}, {self.figures} files, {self.seconds:.1f} s{cpu}")
 
 
 def default_outputs(project: Project) -> Outputs:

@@ -21,6 +21,8 @@ import jinja2
 from jinja2.ext import Extension
 from jinja2.lexer import Token
 
+from . import runtext
+from .changes import shorten
 from .claims import CODE_CLAIMS, evaluate
 from .codediff import Source, plain_source, unified
 from .errors import ScratchbookError
@@ -406,8 +408,21 @@ class Weaver:
             parts.append(self._partial("code.md.j2", code=cell.source, language="python",
                                        path="", first=0, last=0))
         if output.strip() and not tags & HIDE_OUTPUT:
+            self._refuse_run_dependent(cell, output)
             parts.append(self._partial("output.md.j2", output=output.rstrip("\n")))
         return "\n\n".join(parts)
+
+    def _refuse_run_dependent(self, cell: Cell, output: str) -> None:
+        """A shown output is published verbatim and checked byte for byte: text that a second
+        run would print differently (see :mod:`.runtext`) would make the page stale at once."""
+        found = runtext.find(output, self.root)
+        if found:
+            raise ScratchbookError(
+                f"the output of this cell shows {found.what}, '{found.text}' (in the line "
+                f"'{shorten(found.line, 80)}'), which would differ on the next run, so the page "
+                "could never be regenerated",
+                path=self.post.display_path, line=cell.first_line,
+                hint=f"{found.advice}; or tag the cell 'hide-output' to keep it off the page")
 
     def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
         if self.figure_memo is not None:

@@ -7,6 +7,7 @@ the request (JSON), builds the post in this fresh process, writes the summary (J
 from __future__ import annotations
 
 import json
+import resource
 import sys
 from pathlib import Path
 
@@ -29,8 +30,15 @@ def main(request_file: str, summary_file: str) -> int:
             profile_record=request["profile_record"])
     except KeyboardInterrupt:
         return 130
+    summary.cpu_seconds = cpu_seconds()
     Path(summary_file).write_text(json.dumps(summary.to_json()))
     return 0
+
+
+def cpu_seconds() -> float:
+    """User and system time of this process and the processes it waited for, in seconds."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 if __name__ == "__main__":

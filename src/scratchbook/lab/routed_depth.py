@@ -31,6 +31,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -39,6 +40,7 @@ from scratchbook.lab.adaptive import loss_curve, predict, spearman, summarize, t
 from scratchbook.lab.algorithmic import TASKS, VOCAB_SIZE, splits
 from scratchbook.lab.halting import Halting, LocalBlock, LoopConfig, LoopedTransformer, real_positions
 from scratchbook.lab.models import lm_loss
+from scratchbook.lab import routing
 from scratchbook.lab.moe import MoE, MoEConfig
 
 
@@ -183,39 +185,15 @@ class DepthRoutedTransformer(LoopedTransformer):
 # counting
 
 
-def contingency(labels: torch.Tensor, experts: torch.Tensor, n_labels: int, n_expert: int) -> torch.Tensor:
-    """Counts (n_labels, n_expert) of the pairs (label, expert); both (M,) long."""
-    flat = labels * n_expert + experts
-    return torch.bincount(flat, minlength=n_labels * n_expert).reshape(n_labels, n_expert).double()
+def bits(nats: float) -> float:
+    return nats / math.log(2)
 
 
-def _entropy_bits(p: torch.Tensor, dims) -> torch.Tensor:
-    return -(p * torch.where(p > 0, p.log2(), torch.zeros_like(p))).sum(dim=dims)
-
-
-def mutual_information(counts: torch.Tensor) -> float:
-    """I(row; column) in bits of a contingency table: H(row) + H(column) - H(row, column)."""
-    return conditional_mi(counts.unsqueeze(0))
-
-
-def conditional_mi(counts: torch.Tensor) -> float:
-    """I(row; column | stratum) in bits from counts (strata, rows, columns):
-    the strata's mutual informations weighted by their shares of the events."""
-    total = counts.sum()
-    if total == 0:
-        return 0.0
-    n = counts.sum(dim=(1, 2), keepdim=True)
-    p = counts / n.clamp(min=1)
-    mi = _entropy_bits(p.sum(2), 1) + _entropy_bits(p.sum(1), 1) - _entropy_bits(p, (1, 2))
-    return float((n.flatten() / total * mi).sum())
-
-
-def strata_counts(strata, labels, experts, n_labels: int, n_expert: int) -> torch.Tensor:
-    """Counts (strata, n_labels, n_expert); strata (M,) long from 0."""
+def strata_counts(strata, labels, experts, n_labels: int, n_expert: int) -> np.ndarray:
+    """Counts (strata, n_labels, n_expert); strata, labels, experts (M,) long from 0."""
     n_strata = int(strata.max()) + 1 if len(strata) else 1
-    flat = (strata * n_labels + labels) * n_expert + experts
-    return torch.bincount(flat, minlength=n_strata * n_labels * n_expert).reshape(
-        n_strata, n_labels, n_expert).double()
+    return routing.count_matrix(strata * n_labels + labels, experts, n_strata * n_labels, n_expert).reshape(
+        n_strata, n_labels, n_expert)
 
 
 def shuffled_within(labels: torch.Tensor, strata: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -235,10 +213,12 @@ def information(labels, experts, strata, n_labels: int, n_expert: int, shuffles:
     largest shuffled value; ``beyond_chance`` says the observed value exceeds every
     shuffle (one-sided p < 1 / (shuffles + 1), 0.05 with 19).
     """
-    observed = conditional_mi(strata_counts(strata, labels, experts, n_labels, n_expert))
+    def info(labels):
+        return bits(routing.conditional_mutual_information(strata_counts(strata, labels, experts, n_labels, n_expert)))
+
+    observed = info(labels)
     gen = torch.Generator().manual_seed(seed)
-    null = [conditional_mi(strata_counts(strata, shuffled_within(labels, strata, gen), experts, n_labels, n_expert))
-            for _ in range(shuffles)]
+    null = [info(shuffled_within(labels, strata, gen)) for _ in range(shuffles)]
     return {"bits": observed, "chance": max(null), "beyond_chance": observed > max(null)}
 
 
@@ -262,15 +242,15 @@ def routing_tables(experts: torch.Tensor, reach: torch.Tensor, has: torch.Tensor
     reaches = sorted(set(r.tolist()))
     r_index = torch.searchsorted(torch.tensor(reaches), r)
     R = len(reaches)
-    by_pass = contingency(n, e, S, n_expert)
+    by_pass = routing.count_matrix(n, e, S, n_expert)
     first = n == 0
-    by_reach_first = contingency(r_index[first], e[first], R, n_expert)
+    by_reach_first = routing.count_matrix(r_index[first], e[first], R, n_expert)
     one = torch.zeros_like(n)
     return {
         "events": int(ran.sum()),
-        "by_pass": by_pass.long().tolist(),
-        "by_reach_first_pass": {v: by_reach_first[i].long().tolist() for i, v in enumerate(reaches)},
-        "entropy_bits": float(_entropy_bits(by_pass.sum(0) / by_pass.sum().clamp(min=1), 0)),
+        "by_pass": by_pass.tolist(),
+        "by_reach_first_pass": {v: by_reach_first[i].tolist() for i, v in enumerate(reaches)},
+        "entropy_bits": bits(routing.entropy(routing.expert_fractions(e, n_expert))),
         "max_bits": math.log2(n_expert),
         "pass": information(n, e, one, S, n_expert),
         "reach_given_pass": information(r_index, e, n, R, n_expert),

@@ -91,6 +91,18 @@ def mutual_information(counts) -> float:
     return float((joint[nz] * np.log(joint[nz] / outer[nz])).sum())
 
 
+def conditional_mutual_information(counts) -> float:
+    """I(row; col | stratum) in nats from counts (strata, rows, cols): each stratum's mutual
+    information weighted by its share of the events; 0 for an empty table. A (rows, cols)
+    table is one stratum, and this is its mutual information."""
+    c = np.asarray(counts, dtype=np.float64)
+    c = c.reshape((1,) * (3 - c.ndim) + c.shape)
+    total = c.sum()
+    if total == 0:
+        return 0.0
+    return float(sum(s.sum() / total * mutual_information(s) for s in c if s.sum() > 0))
+
+
 def normalized_mutual_information(counts) -> float:
     """I(row; col) / mean(H(row), H(col)) for a count table, in [0, 1].
 

@@ -1,0 +1,112 @@
+"""The whole series from a cold cache: each post's wall and CPU time against the budget.
+
+Runs ``scratchbook check --jobs N`` (every post rebuilt from a throwaway cold cache, N posts
+side by side, each in its own process) in this checkout and, with ``--against REV``, in a
+git worktree of REV made for the purpose (its own ``.venv``, built by its own ``make``), the
+two alternating ``--repeats`` times so that both see the same machine. Prints, per post and
+checkout, the median wall seconds, the median CPU seconds of the post's process (reported by
+the engine since the summary line carries it; ``-`` for an engine that does not), and the CPU
+time as a share of the series' budget (5 minutes of one core per post, DEVELOPERS.md); then
+each command's median wall and CPU time (its post processes included).
+
+    python benchmarks/series_cold.py                         # this checkout, once (~25 min on 2 cores)
+    python benchmarks/series_cold.py --against feb73e7 --repeats 3
+    python benchmarks/series_cold.py 03_karpathy_tour          # one post
+
+Issue 14's target 3 is "the series with its seeds no slower than main without them": give the
+revision before the seeds as REV. ``check`` must pass for the numbers to mean a full build;
+a failing check is reported, and its times are still printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUDGET_CPU_SECONDS = 300.0
+LINE = re.compile(r"^built (\S+) -> .*?, ([\d.]+) s(?: \(([\d.]+) s of CPU\))?$")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cold_series(checkout: Path, jobs: int, posts: list[str]) -> dict:
+    """One ``check`` of every post: {"posts": {post: (wall, cpu or None)}, "wall", "cpu", "ok"}."""
+    cpu0, t0 = children_cpu(), time.perf_counter()
+    result = subprocess.run([str(checkout / ".venv/bin/scratchbook"), "check", *posts, "--jobs", str(jobs)],
+                            cwd=checkout, capture_output=True, text=True)
+    wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
+    posts = {}
+    for line in result.stderr.splitlines():
+        match = LINE.match(line.strip())
+        if match:
+            posts[match[1]] = (float(match[2]), float(match[3]) if match[3] else None)
+    if result.returncode != 0:
+        print(f"  check failed in {checkout} (exit {result.returncode}); last lines:\n"
+              + "\n".join(result.stdout.splitlines()[-5:]), flush=True)
+    return {"posts": posts, "wall": wall, "cpu": cpu, "ok": result.returncode == 0}
+
+
+def worktree(rev: str, parent: Path) -> Path:
+    path = parent / f"series-{rev}"
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), rev], cwd=ROOT, check=True,
+                   capture_output=True)
+    subprocess.run(["make", "-s", ".venv/.installed"], cwd=path, check=True)
+    return path
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def report(name: str, runs: list[dict]) -> None:
+    print(f"\n{name}: {len(runs)} run(s), check {'passed' if all(r['ok'] for r in runs) else 'FAILED'}")
+    print(f"  {'post':42s} {'wall s':>8s} {'CPU s':>8s} {'of budget':>10s}")
+    for post in sorted({p for r in runs for p in r["posts"]}):
+        wall = median([r["posts"].get(post, (None, None))[0] for r in runs])
+        cpu = median([r["posts"].get(post, (None, None))[1] for r in runs])
+        cpu_text = f"{cpu:8.0f}" if cpu else f"{'-':>8s}"
+        share = f"{cpu / BUDGET_CPU_SECONDS:9.1f}x" if cpu else f"{'-':>10s}"
+        print(f"  {post:42s} {wall:8.0f} {cpu_text} {share}")
+    print(f"  whole command: {median([r['wall'] for r in runs]):.0f} s wall, "
+          f"{median([r['cpu'] for r in runs]):.0f} s of CPU")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", metavar="REV", help="a git revision to time side by side")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("posts", nargs="*", help="posts to check (default: all)")
+    args = parser.parse_args()
+    checkouts = {"this checkout": ROOT}
+    with tempfile.TemporaryDirectory(prefix="series-cold-") as scratch:
+        if args.against:
+            checkouts[args.against] = worktree(args.against, Path(scratch))
+        runs = {name: [] for name in checkouts}
+        try:
+            for i in range(args.repeats):
+                for name, checkout in checkouts.items():
+                    print(f"run {i + 1}/{args.repeats}: {name}", flush=True)
+                    runs[name].append(cold_series(checkout, args.jobs, args.posts))
+        finally:
+            if args.against:
+                subprocess.run(["git", "worktree", "remove", "--force", str(checkouts[args.against])],
+                               cwd=ROOT, capture_output=True)
+        for name, measured in runs.items():
+            report(name, measured)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,17 @@ from .engine.errors import ScratchbookError
 from .engine.project import find_project
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got '{text}'")
+    return number
+
+
 def main(argv: list[str] | None = None) -> int:
     if argv is None and not profile.in_effect():
         # Start again under the numeric profile, before anything numeric is imported: every
@@ -26,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("posts", nargs="*", help="post files or names (default: all)")
     build.add_argument("--no-cache", action="store_true",
                        help="recompute every experiment (and store the fresh results)")
-    build.add_argument("--jobs", "-j", type=int, default=1, help="posts built in parallel")
+    build.add_argument("--jobs", "-j", type=positive, default=1, help="posts built in parallel")
     check = commands.add_parser("check", help="rebuild from a cold cache; fail on any drift")
     check.add_argument("posts", nargs="*", help="post files or names (default: all)")
-    check.add_argument("--jobs", "-j", type=int, default=1, help="posts rebuilt in parallel")
+    check.add_argument("--jobs", "-j", type=positive, default=1, help="posts rebuilt in parallel")
     watch = commands.add_parser("watch", help="rebuild a post when it or what it uses changes")
     watch.add_argument("posts", nargs="*", help="post files, names or slugs (default: all)")
     watch.add_argument("--interval", type=float, default=0.5)
@@ -46,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         project = find_project()
+        if args.command in ("build", "check"):
+            from .engine.build import stop_on_signals
+            stop_on_signals()
         if args.command == "build":
             from .engine.build import build_many
             summaries = build_many(project, project.resolve_posts(args.posts),

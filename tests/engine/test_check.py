@@ -261,3 +261,103 @@ def test_check_with_jobs_rebuilds_posts_side_by_side_and_reports_each(project):
                    for line in (project.root / "spans.txt").read_text().splitlines())
     assert len(spans) == 2
     assert spans[1][0] < spans[0][1], f"the two posts ran one after the other: {spans}"
+
+
+SHARED = '''
+# ---
+# title: "Shared {n}"
+# weight: {n}
+# ---
+
+# %% [markdown]
+# Value {{{{ num(value, ".1f") }}}}.
+
+# %%
+from lib.shared import train
+
+value = train(50)
+'''
+
+
+def test_posts_side_by_side_compute_a_shared_experiment_once(project):
+    """The second post waits for the entry the first is computing, then loads it."""
+    project.write("lib/__init__.py", "")
+    project.write("lib/shared.py", '''
+        import time
+
+        from scratchbook import experiment
+
+
+        @experiment
+        def train(steps: int) -> float:
+            time.sleep(2.0)
+            return steps - 1.0
+        ''')
+    for n in (1, 2):
+        project.post(f"0{n}_shared_{n}", SHARED.format(n=n))
+    result = project.run("build", "--jobs", "2", check=True)
+    assert result.stderr.count("experiment train: computing") == 1, result.stderr
+    assert "experiments 1 computed / 0 cached" in result.stderr
+    assert "experiments 0 computed / 1 cached" in result.stderr
+    for n in (1, 2):
+        assert "Value 49.0." in project.read(f"hugo_content/blog/shared-{n}.md")
+    result = project.run("check", "--jobs", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.count("experiment train: computing") == 1, result.stderr
+
+
+SLOW = '''
+# ---
+# title: "Slow {n}"
+# weight: {n}
+# ---
+
+# %%
+import os
+import time
+
+with open("pid{n}", "w") as f:
+    f.write(str(os.getpid()))
+time.sleep(60)
+'''
+
+
+def test_sigterm_stops_a_parallel_check_and_its_posts_leaving_nothing_behind(project):
+    """What a CI runner or `kill` sends: handled as Ctrl-C is, whatever the parent ignored."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    for n in (1, 2):
+        project.post(f"0{n}_slow_{n}", SLOW.format(n=n))
+    env = {**os.environ, "PYTHONPATH": str(project.root), "CI": "1"}
+    # started as a shell's background job is: SIGINT ignored, inherited by the posts' processes
+    process = subprocess.Popen([sys.executable, "-m", "scratchbook", "check", "--jobs", "2"],
+                               cwd=project.root, env=env, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    pids = [project.root / "pid1", project.root / "pid2"]
+    deadline = time.time() + 60
+    while not all(p.exists() and p.read_text() for p in pids) and time.time() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)   # the check's own process only
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130 and "interrupted" in err, err
+    alive = []
+    for pid in (int(p.read_text()) for p in pids):
+        try:
+            os.kill(pid, signal.SIGKILL)   # a survivor is stopped here, then reported
+            alive.append(pid)
+        except ProcessLookupError:
+            pass
+    assert not alive, f"posts' processes outlived the check: {alive}"
+    assert not list((project.root / ".scratchbook").rglob("check-*"))
+    assert not list((project.root / ".scratchbook").rglob("worker-*"))
+
+
+def test_jobs_must_be_at_least_one(project):
+    setup(project)
+    for command in ("build", "check"):
+        result = project.run(command, "--jobs", "0")
+        assert result.returncode == 2 and "at least 1, got '0'" in result.stderr

@@ -1,7 +1,10 @@
-"""Write a file so that readers see the old content or the whole new one, never a part."""
+"""Write a file so that readers see the old content or the whole new one, never a part;
+and hold an exclusive lock that other processes wait for."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import tempfile
 from pathlib import Path
@@ -22,3 +25,17 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def locked(path: Path):
+    """Hold an exclusive ``flock`` on ``path`` (created if missing): another process taking
+    the same lock waits until this one is released, or its holder exits."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -249,6 +249,23 @@ def build_isolated(project: Project, path: Path, *, refresh: bool = False,
 
 _children: set[subprocess.Popen] = set()
 
+# The signals that stop a build, a check or a watcher the way Ctrl-C does (children told,
+# staging abandoned, scratch folders removed). SIGTERM is what CI runners and `kill` send.
+# SIGINT is handled explicitly too: a process started in the background by a non-interactive
+# shell (`cmd &`, a script, some CI runners) inherits SIGINT as ignored, and Python then
+# installs no KeyboardInterrupt handler, so `kill -INT` would leave it (and its children) running.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def stop_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Turn STOP_SIGNALS into KeyboardInterrupt in this process (main thread only)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, stop_as_interrupt)
+
 
 def _interrupt_children() -> None:
     """Pass Ctrl-C on to every post being built, and let each finish its swap or abandon it."""
@@ -275,11 +292,11 @@ def build_many(project: Project, paths: list[Path], *, jobs: int = 1,
     record = profile_report(project)
 
     def one(path: Path) -> Summary:
-        print(f"building {project.relative(path)}", file=sys.stderr, flush=True)
+        sessions.say(f"building {project.relative(path)}")
         return build_isolated(project, path, refresh=refresh, profile_record=record)
 
     def done(summary: Summary) -> Summary:
-        print(summary.line(), file=sys.stderr, flush=True)
+        sessions.say(summary.line())
         return summary
 
     return in_parallel(one, paths, jobs, done)

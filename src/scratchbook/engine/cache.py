@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from . import profile, session as sessions
-from .atomic import write_atomic
+from .atomic import locked, write_atomic
 from .errors import ScratchbookError
 from .keys import Fingerprint, canonical_json, digest, file_digest
 from .project import find_project
@@ -109,6 +109,9 @@ class Store:
         target = self.path(name, key)
         write_atomic(target, buffer.getvalue())
         return target
+
+    def lock_path(self, name: str, key: str) -> Path:
+        return self.folder / ".locks" / f"{name}-{key[:24]}.lock"
 
     def discard(self, name: str, key: str) -> None:
         self.path(name, key).unlink(missing_ok=True)
@@ -202,19 +205,38 @@ class Experiment:
                                         "nothing was run")
         inputs = self._inputs(args, kwargs, root, session.threads)
         if not session.refresh:
-            try:
-                hit = store.load(name, inputs.key, self.fn.__module__)
-            except CorruptEntry as exc:
-                session.corrupted.append(name)
-                session.say(f"  cache entry {store.path(name, inputs.key).name} for '{name}' is "
-                            f"damaged ({exc}); recomputing")
-                store.discard(name, inputs.key)
-                hit = None
+            hit = self._cached(store, inputs.key, session)
             if hit is not None:
-                result, printed = hit
-                sys.stdout.write(printed)   # what the experiment printed when it ran
-                session.cached.append(name)
-                return result
+                return hit[0]
+        # Posts built side by side (build/check --jobs) may ask for the same entry at once: the
+        # first computes it, the others wait for it and load it.
+        with locked(store.lock_path(name, inputs.key)):
+            if not session.refresh:
+                hit = self._cached(store, inputs.key, session)
+                if hit is not None:
+                    return hit[0]
+            return self._compute(store, inputs, args, kwargs, session)
+
+    def _cached(self, store: Store, key: str, session) -> tuple | None:
+        """``(result,)`` from the store (its printed text replayed), or None."""
+        name = self.fn.__name__
+        try:
+            hit = store.load(name, key, self.fn.__module__)
+        except CorruptEntry as exc:
+            session.corrupted.append(name)
+            session.say(f"  cache entry {store.path(name, key).name} for '{name}' is "
+                        f"damaged ({exc}); recomputing")
+            store.discard(name, key)
+            return None
+        if hit is None:
+            return None
+        result, printed = hit
+        sys.stdout.write(printed)   # what the experiment printed when it ran
+        session.cached.append(name)
+        return (result,)
+
+    def _compute(self, store: Store, inputs: _Inputs, args: tuple, kwargs: dict, session):
+        name = self.fn.__name__
         session.say(f"  experiment {name}: computing")
         started = time.perf_counter()
         names_before = set(self.fn.__globals__)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import difflib
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import ledger, ownership
+from . import ledger, ownership, session as sessions
 from .build import build_isolated, in_parallel, profile_report
 from .changes import shorten, svg_diff, text_diff
 from .project import Project
@@ -128,11 +127,11 @@ def check_posts(project: Project, paths: list[Path], jobs: int = 1) -> Report:
     outputs = Outputs(scratch / "content", scratch / "figures", scratch)
 
     def one(path: Path):
-        print(f"checking {project.relative(path)} (cold cache)", file=sys.stderr, flush=True)
+        sessions.say(f"checking {project.relative(path)} (cold cache)")
         regenerated_ledger = scratch / "ledgers" / f"{path.stem}.ledger.json"
         summary = build_isolated(project, path, cache_dir=cache, outputs=outputs,
                                  ledger_path=regenerated_ledger, profile_record=record)
-        print(summary.line(), file=sys.stderr, flush=True)
+        sessions.say(summary.line())
         return path, summary, regenerated_ledger
 
     try:

@@ -8,7 +8,6 @@ half-written post, figure folder or ledger.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import signal
@@ -17,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .atomic import write_atomic
+from .atomic import locked, write_atomic
 
 
 @dataclass(frozen=True)
@@ -31,17 +30,6 @@ class Outputs:
 
     def figure_dir(self, slug: str) -> Path:
         return self.figures / slug
-
-
-@contextlib.contextmanager
-def locked(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,14 @@ class Session:
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # experiment -> key parts
 
     def say(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        say(message)
+
+
+def say(message: str) -> None:
+    """One progress line on stderr, written in one call: posts built side by side (their
+    processes and the threads that wait for them) share the stream without splitting lines."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
 
 
 _current: Session | None = None

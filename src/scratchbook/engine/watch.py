@@ -64,22 +64,13 @@ def _preload() -> None:
             __import__(name)
 
 
-def _stop_as_interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
-# The signals that stop a watcher. SIGINT is handled explicitly too: a process started in the
-# background by a non-interactive shell (`cmd &`, a script, some CI runners) inherits SIGINT
-# as ignored, and Python then installs no KeyboardInterrupt handler, so `kill -INT` would
-# leave the watcher (and preview's Hugo) running.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 def watch(project: Project, posts: list[Path] | None = None, interval: float = 0.5,
           rounds: int | None = None, on_ready=None) -> None:
     """Build ``posts`` (default: all) and rebuild each on change; ``rounds`` bounds the loop
     (for tests); ``on_ready()`` is called once the posts are built and watched."""
-    from .build import profile_report
+    from .build import STOP_SIGNALS, profile_report, stop_as_interrupt
     from .postserver import PostServer, close_all
 
     record = profile_report(project)
@@ -87,7 +78,7 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
     named = posts is not None
     servers: dict[Path, PostServer] = {}
     seen: dict[Path, dict] = {}
-    previous = {sig: signal.signal(sig, _stop_as_interrupt) for sig in STOP_SIGNALS}
+    previous = {sig: signal.signal(sig, stop_as_interrupt) for sig in STOP_SIGNALS}
 
     def start(post: Path) -> None:
         server = PostServer(project, post, record)

@@ -408,7 +408,8 @@ class Weaver:
             parts.append(self._partial("code.md.j2", code=cell.source, language="python",
                                        path="", first=0, last=0))
         if output.strip() and not tags & HIDE_OUTPUT:
-            self._refuse_run_dependent(cell, output)
+            if runtext.STABLE_TAG not in tags:
+                self._refuse_run_dependent(cell, output)
             parts.append(self._partial("output.md.j2", output=output.rstrip("\n")))
         return "\n\n".join(parts)
 
@@ -422,7 +423,9 @@ class Weaver:
                 f"'{shorten(found.line, 80)}'), which would differ on the next run, so the page "
                 "could never be regenerated",
                 path=self.post.display_path, line=cell.first_line,
-                hint=f"{found.advice}; or tag the cell 'hide-output' to keep it off the page")
+                hint=f"{found.advice}; or tag the cell 'hide-output' to keep it off the page. "
+                     f"If the text is the same on every run (a simulated clock, a date in the "
+                     f"data), tag the cell '{runtext.STABLE_TAG}' (check still compares it)")
 
     def weave(self, namespace: dict, outputs: dict[int, str]) -> Woven:
         if self.figure_memo is not None:

@@ -11,12 +11,13 @@ import resource
 import sys
 from pathlib import Path
 
-from .build import build_post
+from .build import build_post, stop_on_signals
 from .project import Project
 from .publish import Outputs
 
 
 def main(request_file: str, summary_file: str) -> int:
+    stop_on_signals()   # the parent passes Ctrl-C (and SIGTERM) on as SIGINT
     request = json.loads(Path(request_file).read_text())
     outputs = request["outputs"]
     # The post sees the command line it would see as `python posts/NN_x.py`, not ours.

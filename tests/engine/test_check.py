@@ -361,3 +361,21 @@ def test_jobs_must_be_at_least_one(project):
     for command in ("build", "check"):
         result = project.run(command, "--jobs", "0")
         assert result.returncode == 2 and "at least 1, got '0'" in result.stderr
+
+
+def test_a_killed_checks_scratch_space_is_cleared_by_the_next_check(project):
+    import os
+    import subprocess
+
+    setup(project)
+    project.run("build", check=True)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    left = project.root / f".scratchbook/check/check-{gone.pid}-x1y2z3/cache"
+    left.mkdir(parents=True)
+    (left / "entry.npz").write_bytes(b"0" * 1000)
+    running = project.root / f".scratchbook/check/check-{os.getpid()}-a1b2c3"
+    running.mkdir()
+    assert project.run("check").returncode == 0
+    assert not left.parent.exists()
+    assert running.exists()   # its process (this test) is alive: maybe a check still running

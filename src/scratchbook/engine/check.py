@@ -9,6 +9,7 @@ command that fixes the post.
 from __future__ import annotations
 
 import difflib
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -122,7 +123,7 @@ def check_posts(project: Project, paths: list[Path], jobs: int = 1) -> Report:
     committed. The report lists posts in the order given."""
     report = Report()
     record = profile_report(project)
-    scratch = Path(tempfile.mkdtemp(prefix="check-", dir=_scratch_parent(project)))
+    scratch = Path(tempfile.mkdtemp(prefix=f"check-{os.getpid()}-", dir=_scratch_parent(project)))
     cache = scratch / "cache"   # cold and thrown away
     outputs = Outputs(scratch / "content", scratch / "figures", scratch)
 
@@ -156,9 +157,25 @@ def check_posts(project: Project, paths: list[Path], jobs: int = 1) -> Report:
 
 
 def _scratch_parent(project: Project) -> Path:
+    """The folder of checks' scratch space, cleared of what killed checks left (a cold cache
+    can hold hundreds of MB): a ``check-PID-*`` folder whose process is gone."""
     folder = project.state / "check"
     folder.mkdir(parents=True, exist_ok=True)
+    for left in folder.glob("check-*"):
+        owner = left.name.split("-")[1]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(left, ignore_errors=True)
     return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True   # someone else's process
+    return True
 
 
 def _stale_files(project: Project, path: Path, outputs: Outputs, summary,

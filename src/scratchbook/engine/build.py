@@ -43,6 +43,7 @@ class Summary:
     error: str = ""
     seconds: float = 0.0
     cpu_seconds: float = 0.0   # the post's process, from its start (imports included); 0 in-process
+    # seconds: wall time; of the post's process from its start when built in one (build, check)
     cells_run: int = 0
     computed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
@@ -228,6 +229,7 @@ def build_isolated(project: Project, path: Path, *, refresh: bool = False,
     with tempfile.TemporaryDirectory(prefix="worker-", dir=project.state) as folder:
         request_file, summary_file = Path(folder) / "request.json", Path(folder) / "summary.json"
         request_file.write_text(json.dumps(request))
+        started = time.perf_counter()
         child = subprocess.Popen(
             [sys.executable, "-m", "scratchbook.engine.worker", str(request_file),
              str(summary_file)], cwd=project.root, env=profile.environment())
@@ -244,7 +246,9 @@ def build_isolated(project: Project, path: Path, *, refresh: bool = False,
         if not summary_file.exists():
             return Summary(project.relative(path), error=f"the build process exited with "
                                                            f"code {code} and no summary")
-        return Summary.from_json(json.loads(summary_file.read_text()))
+        summary = Summary.from_json(json.loads(summary_file.read_text()))
+        summary.seconds = time.perf_counter() - started   # the post's process, start to end, as its CPU time
+        return summary
 
 
 _children: set[subprocess.Popen] = set()

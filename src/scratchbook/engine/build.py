@@ -90,7 +90,8 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
     path = Path(path).resolve()
     summary = Summary(project.relative(path))
     session = sessions.start(sessions.Session(cache_dir=cache_dir or project.cache,
-                                              refresh=refresh, root=project.root))
+                                              refresh=refresh, root=project.root,
+                                              post=project.relative(path)))
     post = None
     try:
         with _reporting(summary, session):

@@ -128,7 +128,8 @@ def _serve(connection: Connection, project: Project, path: Path, record: dict) -
     from .figurememo import FigureMemo
 
     summary = Summary(project.relative(path))
-    session = sessions.start(sessions.Session(cache_dir=project.cache, root=project.root))
+    session = sessions.start(sessions.Session(cache_dir=project.cache, root=project.root,
+                                              post=project.relative(path)))
     ran = None
     with _reporting(summary, session):
         ran, front, run = execute_post(project, path, summary, session)

@@ -23,9 +23,12 @@ class Session:
     cached: list[str] = field(default_factory=list)
     corrupted: list[str] = field(default_factory=list)
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)  # experiment -> key parts
+    post: str = ""                    # the post being built, named in progress lines
 
     def say(self, message: str) -> None:
-        say(message)
+        """A progress line of this build, e.g. "  posts/04_x.py: experiment train: computing"
+        (posts built side by side share the stream)."""
+        say(f"  {self.post}: {message.lstrip()}" if self.post else message)
 
 
 def say(message: str) -> None:

@@ -33,7 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_CPU_SECONDS = 300.0
-LINE = re.compile(r"^built (\S+) -> .*?, ([\d.]+) s(?: \(([\d.]+) s of CPU\))?$")
+# searched, not matched: an older engine wrote its progress lines in pieces that posts built
+# side by side could run together
+LINE = re.compile(r"built (posts/\S+) -> .*?, ([\d.]+) s(?: \(([\d.]+) s of CPU\))?")
 
 
 def children_cpu() -> float:
@@ -51,7 +53,7 @@ def cold_series(checkout: Path, jobs: int, posts: list[str]) -> dict:
         wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     runs = {}
     for line in result.stderr.splitlines():
-        match = LINE.match(line.strip())
+        match = LINE.search(line)
         if match:
             runs[match[1]] = (float(match[2]), float(match[3]) if match[3] else None)
     if result.returncode != 0:

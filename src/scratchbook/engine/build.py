@@ -41,9 +41,8 @@ class Summary:
     slug: str = ""
     ok: bool = False
     error: str = ""
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0   # the post's process, from its start (imports included); 0 in-process
-    # seconds: wall time; of the post's process from its start when built in one (build, check)
+    seconds: float = 0.0       # wall time; built in its own process (build, check): that process's
+    cpu_seconds: float = 0.0   # CPU time of the post's own process (imports included); 0 in-process
     cells_run: int = 0
     computed: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
@@ -248,7 +247,7 @@ def build_isolated(project: Project, path: Path, *, refresh: bool = False,
             return Summary(project.relative(path), error=f"the build process exited with "
                                                            f"code {code} and no summary")
         summary = Summary.from_json(json.loads(summary_file.read_text()))
-        summary.seconds = time.perf_counter() - started   # the post's process, start to end, as its CPU time
+        summary.seconds = time.perf_counter() - started   # start to end, like cpu_seconds
         return summary
 
 
@@ -266,10 +265,10 @@ def stop_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def stop_on_signals() -> None:
-    """Turn STOP_SIGNALS into KeyboardInterrupt in this process (main thread only)."""
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, stop_as_interrupt)
+def stop_on_signals() -> dict:
+    """Turn STOP_SIGNALS into KeyboardInterrupt in this process (main thread only); returns
+    the handlers they had, to put back."""
+    return {sig: signal.signal(sig, stop_as_interrupt) for sig in STOP_SIGNALS}
 
 
 def _interrupt_children() -> None:

@@ -64,13 +64,11 @@ def _preload() -> None:
             __import__(name)
 
 
-
-
 def watch(project: Project, posts: list[Path] | None = None, interval: float = 0.5,
           rounds: int | None = None, on_ready=None) -> None:
     """Build ``posts`` (default: all) and rebuild each on change; ``rounds`` bounds the loop
     (for tests); ``on_ready()`` is called once the posts are built and watched."""
-    from .build import STOP_SIGNALS, profile_report, stop_as_interrupt
+    from .build import profile_report, stop_on_signals
     from .postserver import PostServer, close_all
 
     record = profile_report(project)
@@ -78,7 +76,7 @@ def watch(project: Project, posts: list[Path] | None = None, interval: float = 0
     named = posts is not None
     servers: dict[Path, PostServer] = {}
     seen: dict[Path, dict] = {}
-    previous = {sig: signal.signal(sig, stop_as_interrupt) for sig in STOP_SIGNALS}
+    previous = stop_on_signals()
 
     def start(post: Path) -> None:
         server = PostServer(project, post, record)

@@ -106,3 +106,28 @@ def test_a_policy_run_learns_a_decision_and_reports_every_price(warm):
     assert len(r["fixed_prompts"]) == len(TINY.costs)
     decisions = {p["decision"] for lv in r["fixed_prompts"] for p in lv}
     assert decisions <= {"call", "no_tool"}
+
+
+def test_the_policy_run_through_its_chosen_branches_matches_the_forced_runs(warm):
+    setup = dream.make_setup(TINY, SMALL_SUITE)
+    model = dream.make_model(setup, TINY)
+    model.load_state_dict(warm["state"])
+    queries, tool = setup.suite.test, setup.suite.execute
+    calls = [i % 3 == 0 for i in range(len(queries))]  # any mix of decisions
+    never = tooluse.run_queries(model, setup.vocab, queries, 1, tool, force="no_tool")
+    always = tooluse.run_queries(model, setup.vocab, queries, 1, tool, force="call")
+    picked = dream.policy_episodes(model, setup.vocab, queries, 1, tool, calls)
+    assert [vars(e) for e in picked] == [vars(al if c else nv) for al, nv, c in zip(always, never, calls)]
+
+
+def test_evaluation_runs_only_the_levels_and_baselines_asked_for(warm):
+    setup = dream.make_setup(TINY, SMALL_SUITE)
+    model = dream.make_model(setup, TINY)
+    model.load_state_dict(warm["state"])
+    full = dream.evaluate(model, setup, TINY)["levels"]
+    policy_only = dream.evaluate(model, setup, TINY, forced=())["levels"]
+    one = dream.evaluate(model, setup, TINY, levels=(1,))["levels"]
+    for lv, part in zip(full, policy_only):
+        assert part["policy"] == lv["policy"] and part["episodes"] == lv["episodes"]
+        assert "never" not in part and "always" not in part and "oracle" not in part
+    assert one[0] is None and one[1] == full[1]

@@ -186,12 +186,13 @@ class Searcher:
 
 
 def run_adversarial(warm: dict, scheme: str, budget: Budget, search: SearchConfig | None = None,
-                    suite_config: SuiteConfig | None = None, progress=None) -> dict:
+                    suite_config: SuiteConfig | None = None, progress=None, levels=None, forced=None) -> dict:
     """From the warm-up's weights: the decision stage of dream.run_policy with the search added, then evaluate.
 
     Same steps, batch, schedule and seed as run_policy; plain data out, with the
     search's rounds (tried, unknown names, diverged, kept) and the sequences passed
-    forward by training, by the dream's relabelling and by the search.
+    forward by training, by the dream's relabelling and by the search. levels and
+    forced choose what dream.evaluate runs (default: everything).
     """
     search = search or SearchConfig()
     setup = dream.make_setup(budget, suite_config)
@@ -206,7 +207,7 @@ def run_adversarial(warm: dict, scheme: str, budget: Budget, search: SearchConfi
                              progress=progress, before_relabel=searcher)
     t1 = time.perf_counter()
     hist["search"], hist["search_seconds"] = searcher.reports, searcher.seconds
-    ev = dream.evaluate(model, setup, budget)
+    ev = dream.evaluate(model, setup, budget, levels=levels, forced=forced)
     base_relabel = (rounds + 1) * 2 * (len(setup.train) + len(setup.test) + len(setup.val))
     forward = {"train": 2 * cfg.steps * cfg.batch_size, "relabel": hist["relabel_sequences"],
                "search": sum(r["sequences"] for r in hist["search"]), "relabel_without_search": base_relabel}

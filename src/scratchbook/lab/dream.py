@@ -292,23 +292,38 @@ def relabel(model, setup: Setup, budget: Budget, scheme: str):
 # evaluation through the harness
 
 
-def evaluate(model, setup: Setup, budget: Budget, caps: Caps | None = None) -> dict:
+def evaluate(model, setup: Setup, budget: Budget, caps: Caps | None = None, levels=None, forced=None) -> dict:
     """Per price level, on the test set: never call, always call, the learned policy and the oracle.
 
-    The harness runs both forced branches at every level. The policy's run
-    needs no third pass: decoding is greedy, so after a decision the harness
-    continues exactly as the forced run of that branch does; the policy's
-    episode is the forced episode of the branch its decision picks.
+    The harness runs both forced branches at a level. The policy's run needs no
+    third pass: decoding is greedy, so after a decision the harness continues
+    exactly as the forced run of that branch does; the policy's episode is the
+    forced episode of the branch its decision picks.
+
+    levels: the price levels to evaluate (default all); the others are None in
+    the result. forced: of those, the levels that also get never, always and
+    the oracle (default all). At the rest only the policy runs: each query
+    through the forced branch its decision picks, which gives the same episodes
+    as the full evaluation for about half the decoding.
     """
     suite, vocab, queries = setup.suite, setup.vocab, setup.suite.test
-    levels = []
-    for level, cost in enumerate(budget.costs):
+    levels = range(len(budget.costs)) if levels is None else levels
+    forced = levels if forced is None else forced
+    out = [None] * len(budget.costs)
+    for level in levels:
+        cost = budget.costs[level]
+        p_call = call_probability(model, setup.test, vocab, level)
+        calls = [p > 0.5 for p in p_call.tolist()]
+        if level not in forced:
+            policy = policy_episodes(model, vocab, queries, level, suite.execute, calls, caps)
+            out[level] = {"cost": cost, "policy": summarize(policy, queries, cost), "p_call": p_call.tolist(),
+                          "episodes": [episode_record(e, q) for e, q in zip(policy, queries)]}
+            continue
         never = run_queries(model, vocab, queries, level, suite.execute, force="no_tool", caps=caps)
         always = run_queries(model, vocab, queries, level, suite.execute, force="call", caps=caps)
-        p_call = call_probability(model, setup.test, vocab, level)
-        policy = [al if p > 0.5 else nv for al, nv, p in zip(always, never, p_call.tolist())]
+        policy = [al if c else nv for al, nv, c in zip(always, never, calls)]
         orc = oracle(never, always, queries, cost)
-        levels.append({
+        out[level] = {
             "cost": cost,
             "never": summarize(never, queries, cost), "always": summarize(always, queries, cost),
             "policy": summarize(policy, queries, cost), "oracle": orc,
@@ -318,8 +333,19 @@ def evaluate(model, setup: Setup, budget: Budget, caps: Caps | None = None) -> d
             "never_correct": [e.correct(q.answer) for e, q in zip(never, queries)],
             "always_correct": [e.correct(q.answer) for e, q in zip(always, queries)],
             "always_status": [e.status for e in always],
-        })
-    return {"levels": levels}
+        }
+    return {"levels": out}
+
+
+def policy_episodes(model, vocab: ToolVocab, queries: list[Query], level: int, tool, calls: list[bool],
+                    caps: Caps | None = None) -> list:
+    """The policy's episodes: each query through the forced branch of its decision (calls[i]), in query order."""
+    picked = {}
+    for branch, want in (("call", True), ("no_tool", False)):
+        ix = [i for i, c in enumerate(calls) if c == want]
+        eps = run_queries(model, vocab, [queries[i] for i in ix], level, tool, force=branch, caps=caps)
+        picked.update(zip(ix, eps))
+    return [picked[i] for i in range(len(queries))]
 
 
 def episode_record(e, q: Query) -> dict:
@@ -381,15 +407,21 @@ def run_warmup(budget: Budget, suite_config: SuiteConfig | None = None, progress
     setup = make_setup(budget, suite_config)
     model = make_model(setup, budget)
     hist = train_steps(model, setup, budget, warmup_config(budget), "prob", decide=False, progress=progress)
-    for scheme in SCHEMES:  # what the other schemes would label at the end of the warm-up
-        _, _, info = relabel(model, setup, budget, scheme)
-        hist["rounds"][-1].setdefault("label_call_share_by_scheme", {})[scheme] = info["label_call_share"]
+    s = score(model, setup.train, setup.vocab)  # what each scheme would label at the end of the warm-up
+    hist["rounds"][-1]["label_call_share_by_scheme"] = {
+        scheme: [by_kind(labels[:, k], setup.train_queries) for k in range(len(budget.costs))]
+        for scheme in SCHEMES for labels in [make_labels(scheme, call_value(scheme, s), budget.costs)[0]]}
     return {"state": dict(model.state_dict()), "history": hist, "params": count_params(model)}
 
 
 def run_policy(warm: dict, scheme: str, budget: Budget, on_policy: bool = False,
-               suite_config: SuiteConfig | None = None, progress=None) -> dict:
-    """From the warm-up's weights: learn the decision with a labelling scheme, then evaluate. Plain data out."""
+               suite_config: SuiteConfig | None = None, progress=None, levels=None, forced=None,
+               fixed_prompts: bool = True) -> dict:
+    """From the warm-up's weights: learn the decision with a labelling scheme, then evaluate. Plain data out.
+
+    levels, forced: what `evaluate` runs (default: everything); fixed_prompts=False
+    skips the fixed query set (an empty list in the result).
+    """
     setup = make_setup(budget, suite_config)
     model = make_model(setup, budget)
     model.load_state_dict(warm["state"])
@@ -397,10 +429,10 @@ def run_policy(warm: dict, scheme: str, budget: Budget, on_policy: bool = False,
     hist = train_steps(model, setup, budget, policy_config(budget), scheme, decide=True, on_policy=on_policy,
                        step0=budget.warmup_steps, progress=progress)
     t1 = time.perf_counter()
-    ev = evaluate(model, setup, budget)
+    ev = evaluate(model, setup, budget, levels=levels, forced=forced)
     prompts = pick_prompts(setup.suite)
     fixed = []
-    for level in range(len(budget.costs)):
+    for level in range(len(budget.costs)) if fixed_prompts else ():
         eps = run_queries(model, setup.vocab, prompts, level, setup.suite.execute)
         fixed.append([{"question": q.question, "answer": q.answer, "kind": q.kind, "seen": q.seen,
                        "decision": e.decision, "status": e.status, "model_answer": e.answer,

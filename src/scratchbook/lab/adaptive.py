@@ -40,7 +40,11 @@ from scratchbook.lab.train import TrainConfig, columns_needed, lr_at
 
 @dataclass
 class Budget:
-    """Sizes of everything Part 5 trains, in steps (per task: 4 + 2 fixed-depth runs, 3 ACT runs)."""
+    """Sizes of everything Part 5 trains, in steps (per task: 4 + 2 fixed-depth runs, 3 ACT runs).
+
+    The cap equals the deepest fixed depth: ACT may spend as much as the deepest fixed model,
+    never more, and a training batch (which runs until its slowest position halts) costs
+    at most what that model's does."""
 
     steps: int = 500  # optimisation steps per model
     batch_size: int = 32
@@ -50,20 +54,23 @@ class Budget:
     window: int = 3
     depths: tuple[int, ...] = (1, 2, 4, 8)  # fixed depths, each trained on the first seed
     seeds: tuple[int, ...] = (0, 1, 2)  # ACT and the best fixed depth are trained on every one
-    cap: int = 12  # ACT's step cap in training
+    cap: int = 8  # ACT's step cap in training: the deepest fixed depth
     long_cap: int = 24  # ... raised for the longer inputs
     tau: float = 0.003
     ramp: tuple[float, float] = (0.0, 0.5)  # the ponder cost rises from 0 to full between these shares of training
-    halt_bias: float = -2.0  # initial halting bias: p = 0.12, so ACT starts with 9 passes (Graves: +1, 2 passes)
+    halt_bias: float = -2.0  # initial halting bias: p = 0.12, so ACT starts at the cap (Graves: +1, 2 passes)
     n_train: int = 8000
     n_test: int = 1000
-    n_long: int = 1000
+    n_long: int = 500
     seed: int = 0  # the data; the seeds above vary the weights and the batches
     threads: int = 1
 
 
 # -----------------------------------------------------------------------------
 # training and evaluation
+
+
+CURVE_EXAMPLES = 250  # test examples behind each point of a loss curve
 
 
 def train_config(b: Budget, seed: int | None = None) -> TrainConfig:
@@ -84,7 +91,7 @@ def tau_scale(step: int, steps: int, ramp=(0.0, 0.5)) -> float:
 
 def train_model(model: LoopedTransformer, data: TaskData, cfg: TrainConfig, ramp=(0.0, 0.5),
                 halt_lr: float = 1.0, eval_data: TaskData | None = None, eval_points: int = 10,
-                eval_size: int = 500) -> dict:
+                eval_size: int = CURVE_EXAMPLES) -> dict:
     """Train in place; the ponder cost (if any) ramps in as tau_scale() says.
 
     Without the ramp, the cost of pondering arrives before pondering has paid
@@ -104,7 +111,7 @@ def train_model(model: LoopedTransformer, data: TaskData, cfg: TrainConfig, ramp
     halting = [p for n, p in model.named_parameters() if n.startswith(("halt.", "ln_h."))]
     rest = [p for n, p in model.named_parameters() if not n.startswith(("halt.", "ln_h."))]
     groups = [{"params": rest, "scale": 1.0}] + ([{"params": halting, "scale": halt_lr}] if halting else [])
-    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay, fused=True)
     losses, passes_run, evals, eval_seconds = [], 0, [], 0.0
     eval_at = ({round(cfg.steps * (i + 1) / eval_points) for i in range(eval_points)}
                if eval_data is not None else set())
@@ -286,13 +293,13 @@ def loss_curve(tr: dict, window: int = 50) -> dict:
     return {"step": steps, "train": train, "test": [loss for _, loss in tr["eval"]]}
 
 
-def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
+def fixed_depths(task: str, b: Budget = Budget(), progress=print) -> dict:
+    """Every depth of b.depths on the first seed, then the most accurate (by answers right,
+    the shallower on a tie) on every other seed: {"fixed": {depth: summary}, "best_depth",
+    "best": [summary per seed], "seconds"} (see the module docstring)."""
     t_start = time.perf_counter()
     torch.set_num_threads(b.threads)
-    spec = TASKS[task]
     data = splits(task, b.n_train, b.n_test, b.n_long, seed=b.seed)  # the same data for every seed
-    out = {"task": task, "halting": spec.halting, "difficulty": spec.difficulty_name, "lengths": spec.lengths,
-           "long_lengths": spec.long_lengths, "fixed": {}, "budget": asdict(b)}
     first, curves = b.seeds[0], (b.depths[0], b.depths[-1])  # loss curves only for the models a post draws
 
     def fixed(depth: int, seed: int) -> dict:
@@ -305,18 +312,26 @@ def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
                  final_loss=sum(tr["loss"][-20:]) / 20)
         if watch:
             r["curve"] = loss_curve(tr)
-        progress(f"{task} fixed {depth} seed {seed}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
-                 f"({tr['seconds']:.1f} s)")
+        progress(f"{task} fixed {depth} seed {seed}: exact {r['exact']:.3f} per-position {r['per_position']:.3f}")
         return r
 
-    # every depth once (the first seed); the best of them, by answers right, again on every other seed
-    for depth in b.depths:
-        out["fixed"][depth] = fixed(depth, first)
+    out = {"fixed": {depth: fixed(depth, first) for depth in b.depths}}
     best = max(b.depths, key=lambda d: (out["fixed"][d]["per_position"], -d))
     out["best_depth"] = best
     out["best"] = [out["fixed"][best]] + [fixed(best, seed) for seed in b.seeds[1:]]
+    out["seconds"] = time.perf_counter() - t_start
+    return out
 
-    out["act"] = []  # ACT from Budget.halt_bias, on every seed
+
+def act_seeds(task: str, b: Budget = Budget(), progress=print) -> dict:
+    """ACT from Budget.halt_bias on every seed: {"act": [summary per seed], "seconds"}; each
+    summary has long_raised_cap, and the first seed's also "curve" and "profiles"."""
+    t_start = time.perf_counter()
+    torch.set_num_threads(b.threads)
+    spec = TASKS[task]
+    data = splits(task, b.n_train, b.n_test, b.n_long, seed=b.seed)  # the same data for every seed
+    first = b.seeds[0]
+    runs = []
     for seed in b.seeds:
         model = make_model(b, b.cap, act=True, tau=b.tau, halting=spec.halting, seed=seed)
         watch = seed == first
@@ -329,11 +344,19 @@ def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
         if watch:
             r["curve"] = loss_curve(tr)
             r["profiles"] = pass_profile(model, PROFILE_TEXTS[task])
-        out["act"].append(r)
+        runs.append(r)
         progress(f"{task} ACT seed {seed}: exact {r['exact']:.3f} per-position {r['per_position']:.3f} "
-                 f"passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f} ({tr['seconds']:.1f} s)")
-    out["seconds"] = time.perf_counter() - t_start
-    return out
+                 f"passes {r['mean_passes']:.2f} rho {r['spearman_reach']:.2f}")
+    return {"act": runs, "seconds": time.perf_counter() - t_start}
+
+
+def run_task(task: str, b: Budget = Budget(), progress=print) -> dict:
+    """fixed_depths and act_seeds of one task, with the task's description and the budget."""
+    spec = TASKS[task]
+    fixed, act = fixed_depths(task, b, progress), act_seeds(task, b, progress)
+    return {"task": task, "halting": spec.halting, "difficulty": spec.difficulty_name, "lengths": spec.lengths,
+            "long_lengths": spec.long_lengths, "budget": asdict(b), **fixed, **act,
+            "seconds": fixed["seconds"] + act["seconds"]}
 
 
 def seed_study(task: str, b: Budget = Budget(), biases=(1.0, -2.0), seeds=(0, 1, 2), progress=print) -> list[dict]:

@@ -127,11 +127,11 @@ real_share = float((_needed[_rows].sum(dim=1) / (32 * _needed[_rows].max(dim=1).
 base_moe = moe.MoEConfig(vocab_size=mix.vocab.size, block_size=mix.block_size, n_layer=4,
                          n_head=4, n_embd=64, n_expert=4, top_k=1, capacity_factor=1.25,
                          aux_loss_coef=0.01)
-# The series aims at 5 CPU-minutes per post, seeds included: 150 steps per run was chosen
+# The series aims at 5 CPU-minutes per post, seeds included: 250 steps per run was chosen
 # to fit thirteen runs (three seeds of the three mixtures and of the dense model with the
 # same active parameters, one of the dense model with the same total) into it, with the
 # collapse sweep and the cost measurements; the post reports the measured total.
-STEPS = 150
+STEPS = 250
 TRAIN = training.TrainConfig(steps=STEPS, batch_size=32, lr=3e-3, min_lr=1e-4, warmup=20,
                              schedule="cosine", eval_every=50, threads=1)
 SEEDS = (TRAIN.seed, TRAIN.seed + 1, TRAIN.seed + 2)  # each sets the initial weights and the batches

@@ -131,6 +131,29 @@ def test_problems_name_each_part_that_is_not_honoured():
                              "mkl_cnr": "AUTO,STRICT"}) == []
 
 
+def test_numpy_avx512_is_judged_by_dispatch_target_not_by_cpu_feature():
+    # An AVX-512 CPU under the profile: numpy still lists the CPU's AVX512F, CD, BW ... as
+    # present, but every AVX-512 dispatch target is off, so nothing AVX-512 runs.
+    dispatch = ["X86_V3", "X86_V4", "AVX512_ICL", "AVX512_SPR"]
+    cpu = {"AVX2": True, "X86_V3": True, "AVX512F": True, "AVX512CD": True, "AVX512BW": True,
+           "AVX512_CLX": True, "X86_V4": False, "AVX512_ICL": False, "AVX512_SPR": False}
+    assert not profile.dispatches_avx512(["X86_V2"], dispatch, cpu)
+    assert profile.dispatches_avx512(["X86_V2"], dispatch, {**cpu, "X86_V4": True})
+    assert profile.dispatches_avx512(["X86_V2"], dispatch, {**cpu, "AVX512_ICL": True})
+    assert profile.dispatches_avx512(["X86_V2", "X86_V3", "X86_V4"], ["AVX512_SPR"], cpu)  # compiled in
+    assert not profile.dispatches_avx512(["X86_V2"], dispatch, {"AVX2": True, "X86_V3": True})  # no AVX-512
+
+
+@pytest.mark.skipif(profile.machine()["isa"] != "avx512", reason="needs a CPU with AVX-512")
+def test_on_an_avx512_cpu_the_profile_switches_numpy_avx512_off():
+    code = "import numpy\nfrom scratchbook.engine.profile import numpy_avx512\nprint(numpy_avx512())"
+    bare = {k: v for k, v in os.environ.items() if k not in profile.SETTINGS}
+    without = subprocess.run([sys.executable, "-c", code], env=bare, capture_output=True, text=True, check=True)
+    under = subprocess.run([sys.executable, "-c", code], env=profile.environment(), capture_output=True,
+                           text=True, check=True)
+    assert (without.stdout.strip(), under.stdout.strip()) == ("True", "False")
+
+
 def test_this_machine_honours_the_profile_or_says_why():
     found = profile.probe()
     issues = profile.problems(found)

@@ -134,25 +134,48 @@ def observed() -> dict:
         seen["torch_capability"] = torch.backends.cpu.get_cpu_capability()
         seen["torch_threads"] = torch.get_num_threads()
     if "numpy" in sys.modules:
-        try:
-            from numpy._core._multiarray_umath import __cpu_features__
-            seen["numpy_avx512"] = any(v for k, v in __cpu_features__.items()
-                                       if k.startswith(("AVX512", "X86_V4")))
-        except ImportError:  # another numpy layout: covered by the version check
-            seen["numpy_avx512"] = None
+        seen["numpy_avx512"] = numpy_avx512()
     return seen
 
 
+AVX512_TARGETS = ("AVX512", "X86_V4")  # numpy's names for its AVX-512 baselines and dispatch targets
+
+
+def dispatches_avx512(baseline, dispatch, features: dict) -> bool:
+    """Whether a numpy build may run AVX-512 kernels: an AVX-512 level in its compiled
+    ``baseline``, or one of its ``dispatch`` targets that ``features`` (the CPU's, after
+    ``NPY_DISABLE_CPU_FEATURES``) leaves on.
+
+    numpy picks kernels by dispatch target (X86_V3, X86_V4, AVX512_ICL, ...), not by single
+    CPU feature: on a CPU with AVX-512, ``features`` still lists AVX512F and the like as
+    present once the profile has switched the targets off, and those alone run nothing
+    (numpy's "CPU build options" and "runtime dispatch" documentation).
+    """
+    return (any(t.startswith(AVX512_TARGETS) for t in baseline)
+            or any(t.startswith(AVX512_TARGETS) and features.get(t) for t in dispatch))
+
+
+def numpy_avx512() -> bool | None:
+    """:func:`dispatches_avx512` for the numpy loaded in this process (None: another layout,
+    which the version check in :func:`problems` reports)."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        return None
+    return dispatches_avx512(__cpu_baseline__, __cpu_dispatch__, __cpu_features__)
+
+
+PROBE_VERSION = 2  # part of the probe cache's key: bump when _PROBE or what it reports changes
 _PROBE = r"""
 import json, os, sys, torch, numpy
+from scratchbook.engine.profile import numpy_avx512
 torch.set_num_threads(1)
 a = torch.ones(64, 64); (a @ a).sum().item()
-from numpy._core._multiarray_umath import __cpu_features__ as f
 print("PROBE" + json.dumps({
     "torch": torch.__version__, "numpy": numpy.__version__,
     "torch_capability": torch.backends.cpu.get_cpu_capability(),
     "mkl": torch.backends.mkl.is_available(),
-    "numpy_avx512": any(v for k, v in f.items() if k.startswith(("AVX512", "X86_V4")))}))
+    "numpy_avx512": numpy_avx512()}))
 """
 
 
@@ -225,7 +248,7 @@ def _signature() -> str:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             versions[package] = None
-    material = json.dumps([NAME, machine(), versions, sys.executable], sort_keys=True)
+    material = json.dumps([NAME, PROBE_VERSION, machine(), versions, sys.executable], sort_keys=True)
     return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 

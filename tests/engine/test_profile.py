@@ -102,9 +102,11 @@ def test_the_ledger_records_the_profile_and_check_does_not_compare_it(project):
     assert data["profile"]["name"] == profile.NAME
     assert data["profile"]["settings"]["ATEN_CPU_CAPABILITY"] == "avx2"
     assert data["profile"]["torch_kernels"]   # what ran, not only what was asked for
+    assert data["profile"]["openblas_kernels"] == "Haswell"
+    assert "cpu" not in data["profile"] and "cpu_isa" not in data["profile"]  # the kernels, not the host
     # Another machine honouring the same profile writes its own record: not a drift.
     text = ledger_path.read_text()
-    ledger_path.write_text(text.replace(json.dumps(data["profile"]["cpu"]), '"Other CPU"'))
+    ledger_path.write_text(text.replace(json.dumps(data["profile"]["cpu_vendor"]), '"Other CPU"'))
     project.run("check", check=True)
 
 
@@ -120,15 +122,15 @@ def test_a_notebook_that_imported_torch_first_is_told_what_is_not_pinned(tmp_pat
 def test_problems_name_each_part_that_is_not_honoured():
     found = {"machine": {"arch": "aarch64", "vendor": "", "model": "", "isa": ""},
              "torch": "2.9.1", "numpy": "2.4.6", "torch_capability": "DEFAULT",
-             "numpy_avx512": True, "mkl": False}
+             "numpy_avx512": True, "mkl": False, "openblas_core": "SkylakeX"}
     text = profile.paragraph(profile.problems(found))
     for part in ("aarch64", "torch is 2.9.1", "DEFAULT kernels", "numpy still dispatches",
-                 "no MKL", "will report those as drift"):
+                 "no MKL", "OpenBLAS runs its SkylakeX kernels", "will report those as drift"):
         assert part in text
     assert profile.problems({**found, "machine": {"arch": "x86_64", "vendor": "AuthenticAMD",
                                                    "isa": "avx2"}, "torch": "2.13.0+cpu",
                              "torch_capability": "AVX2", "numpy_avx512": False, "mkl": True,
-                             "mkl_cnr": "AUTO,STRICT"}) == []
+                             "mkl_cnr": "AUTO,STRICT", "openblas_core": "Haswell"}) == []
 
 
 def test_numpy_avx512_is_judged_by_dispatch_target_not_by_cpu_feature():
@@ -154,12 +156,31 @@ def test_on_an_avx512_cpu_the_profile_switches_numpy_avx512_off():
     assert (without.stdout.strip(), under.stdout.strip()) == ("True", "False")
 
 
+def test_numpys_linear_algebra_gives_the_same_bits_under_the_profile_whatever_core_openblas_would_pick():
+    # numpy's SVD (Part 3's embedding plot) runs on the OpenBLAS in numpy's wheel, which picks
+    # its kernels by CPU: SkylakeX kernels on a CPU with AVX-512 give other bits than Haswell's
+    # for a 27 x 64 matrix. Under the profile the core is pinned, so a host's own choice
+    # (here forced to SkylakeX, as an AVX-512 CPU would pick) cannot reach the numbers.
+    code = ("import numpy as np, hashlib\n"
+            "a = np.random.default_rng(64).standard_normal((27, 64)).astype(np.float32)\n"
+            "c = a - a.mean(0); u, s, vt = np.linalg.svd(c, full_matrices=False)\n"
+            "print(hashlib.sha256(vt.tobytes() + s.tobytes()).hexdigest())")
+    def run(env):
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    pinned = run(profile.environment())
+    assert run(profile.environment({**os.environ, "OPENBLAS_CORETYPE": "SkylakeX"})) == pinned
+    if profile.machine()["isa"] == "avx512":  # the host's own pick differs from the pinned one here
+        assert run({**os.environ, "OPENBLAS_CORETYPE": "SkylakeX"}) != pinned
+
+
 def test_this_machine_honours_the_profile_or_says_why():
     found = profile.probe()
     issues = profile.problems(found)
     if HAS_AVX2 and profile.machine()["arch"] == "x86_64":
         assert issues == [], issues
         assert found["torch_capability"] == "AVX2" and found["mkl_cnr"].endswith("STRICT")
+        assert found["openblas_core"] == "Haswell"
     else:
         assert issues
 

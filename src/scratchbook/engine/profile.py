@@ -18,8 +18,13 @@ variable                       value                       what it pins
                                                            sizes, deterministic reductions)
 ``ONEDNN_MAX_CPU_ISA``         ``AVX2``                    oneDNN's kernels
 ``NPY_DISABLE_CPU_FEATURES``   ``X86_V4 AVX512_ICL ...``   numpy's AVX-512 dispatch
+``OPENBLAS_CORETYPE``          ``Haswell``                 the kernels of the OpenBLAS inside
+                                                           numpy's wheel (``numpy.linalg``,
+                                                           float matrix products): on a CPU
+                                                           with AVX-512 it would pick SkylakeX
 ``OMP_NUM_THREADS``,           ``1``                       summation order across threads
-``MKL_NUM_THREADS``
+``MKL_NUM_THREADS``,
+``OPENBLAS_NUM_THREADS``
 ``PYTHONHASHSEED``             ``0``                       the order of sets of strings
 =============================  ==========================  ==================================
 
@@ -48,23 +53,27 @@ import subprocess
 import sys
 from pathlib import Path
 
-NAME = "x86-64-avx2/1"          # bump the number when SETTINGS change: cache keys follow
+NAME = "x86-64-avx2/2"          # bump the number when SETTINGS change: cache keys follow
 THREADS = 1
 SETTINGS = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "AVX2,STRICT",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",
+    "OPENBLAS_CORETYPE": "Haswell",
     "OMP_NUM_THREADS": str(THREADS),
     "MKL_NUM_THREADS": str(THREADS),
+    "OPENBLAS_NUM_THREADS": str(THREADS),
     "PYTHONHASHSEED": "0",
 }
 CLEARED = ("DNNL_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "MKL_DEBUG_CPU_TYPE",
            "NPY_ENABLE_CPU_FEATURES", "MKL_CBWR_BRANCH", "MKL_DYNAMIC", "OMP_DYNAMIC",
-           "MKL_VERBOSE", "ONEDNN_VERBOSE", "DNNL_VERBOSE")
+           "MKL_VERBOSE", "ONEDNN_VERBOSE", "DNNL_VERBOSE", "OPENBLAS_VERBOSE",
+           "GOTO_NUM_THREADS", "OPENBLAS_DEFAULT_NUM_THREADS")
 MARKER = "SCRATCHBOOK_PROFILE"  # set in every process started under the profile
 PINNED = {"torch": "2.13.0", "numpy": "2.4.6"}
 EXPECTED_TORCH_CAPABILITY = "AVX2"
+EXPECTED_OPENBLAS_CORE = "Haswell"
 HEAVY = ("torch", "numpy")
 
 
@@ -165,7 +174,7 @@ def numpy_avx512() -> bool | None:
     return dispatches_avx512(__cpu_baseline__, __cpu_dispatch__, __cpu_features__)
 
 
-PROBE_VERSION = 2  # part of the probe cache's key: bump when _PROBE or what it reports changes
+PROBE_VERSION = 3  # part of the probe cache's key: bump when _PROBE or what it reports changes
 _PROBE = r"""
 import json, os, sys, torch, numpy
 from scratchbook.engine.profile import numpy_avx512
@@ -215,10 +224,13 @@ def probe(folder: Path | None = None) -> dict:
             pass
     env = environment()
     env["MKL_VERBOSE"] = "1"
+    env["OPENBLAS_VERBOSE"] = "2"  # OpenBLAS says which core's kernels it loaded: "Core: Haswell"
     result = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True,
                             text=True, timeout=120)
     data: dict = {"signature": signature, "profile": NAME, "machine": machine()}
-    for line in result.stdout.splitlines():
+    for line in (result.stdout + "\n" + result.stderr).splitlines():
+        if line.startswith("Core: "):
+            data["openblas_core"] = line[len("Core: "):].strip()
         if line.startswith("PROBE"):
             data.update(json.loads(line[5:]))
         elif line.startswith("MKL_VERBOSE") and "SGEMM" in line:
@@ -271,6 +283,9 @@ def problems(found: dict) -> list[str]:
                       f"{info.get('isa') or 'no'} vector extensions)")
     if found.get("numpy_avx512"):
         issues.append("numpy still dispatches AVX-512 kernels")
+    core = found.get("openblas_core")
+    if core and core != EXPECTED_OPENBLAS_CORE:
+        issues.append(f"numpy's OpenBLAS runs its {core} kernels, not {EXPECTED_OPENBLAS_CORE}")
     if found.get("mkl") is False:
         issues.append("this torch build has no MKL; its matrix products differ from MKL's")
     cnr = found.get("mkl_cnr")
@@ -292,13 +307,15 @@ def paragraph(issues: list[str]) -> str:
 def record(found: dict) -> dict:
     """What a ledger stores about the profile its numbers were produced under."""
     info = found.get("machine") or {}
+    # The kernels, not the host: two machines of one kind whose kernels agree write the same
+    # record, so a build on another such machine leaves the committed ledger as it is.
     return {"name": NAME, "settings": dict(SETTINGS),
-            "cpu": f"{info.get('vendor', '')} {info.get('model', '')}".strip(),
-            "cpu_isa": info.get("isa", ""),
+            "cpu_vendor": info.get("vendor", ""),
             "torch": found.get("torch"), "numpy": found.get("numpy"),
             "torch_kernels": found.get("torch_capability"),
             "mkl": f"{found.get('mkl_build', '?')}; CNR:{found.get('mkl_cnr', '?')}",
-            "numpy_avx512": found.get("numpy_avx512")}
+            "numpy_avx512": found.get("numpy_avx512"),
+            "openblas_kernels": found.get("openblas_core")}
 
 
 def fingerprint() -> str:

@@ -157,18 +157,20 @@ def warmup(budget: dream.Budget) -> dict:
     return dream.run_warmup(budget, progress=bar)
 
 
+# The runs below start from warmup(budget): an experiment of its own, computed once per build
+# (the cache key of a run is its budget, not the warm-up's result, whose timings differ per run).
 @experiment
-def policy(warm: dict, scheme: str, budget: dream.Budget, on_policy: bool = False, levels=None, forced=None,
+def policy(scheme: str, budget: dream.Budget, on_policy: bool = False, levels=None, forced=None,
            fixed_prompts: bool = True) -> dict:
     bar = progress_bar(f"{scheme}{' on-policy' if on_policy else ''}")
-    return dream.run_policy(warm, scheme, budget, on_policy=on_policy, progress=bar, levels=levels, forced=forced,
-                            fixed_prompts=fixed_prompts)
+    return dream.run_policy(warmup(budget), scheme, budget, on_policy=on_policy, progress=bar, levels=levels,
+                            forced=forced, fixed_prompts=fixed_prompts)
 
 
 @experiment
-def adversarial(warm: dict, scheme: str, budget: dream.Budget, search: adversary.SearchConfig, forced=None) -> dict:
+def adversarial(scheme: str, budget: dream.Budget, search: adversary.SearchConfig, forced=None) -> dict:
     bar = progress_bar(f"{scheme} + search")
-    return adversary.run_adversarial(warm, scheme, budget, search, progress=bar, forced=forced)
+    return adversary.run_adversarial(warmup(budget), scheme, budget, search, progress=bar, forced=forced)
 
 
 costs = list(BUDGET.costs)
@@ -179,11 +181,11 @@ warm = warmup(BUDGET)
 # always/never/oracle baselines, and the fixed query set); the other schemes' policies at every
 # price; the search run's policy at every price and its baselines at the reference price; the
 # on-policy ablation at the reference price only.
-runs = {scheme: policy(warm, scheme, BUDGET) if scheme == MAIN else
-        policy(warm, scheme, BUDGET, forced=(), fixed_prompts=False) for scheme in dream.SCHEMES}
-on_policy_run = policy(warm, "prob", BUDGET, on_policy=True, levels=(REF,), fixed_prompts=False)
+runs = {scheme: policy(scheme, BUDGET) if scheme == MAIN else
+        policy(scheme, BUDGET, forced=(), fixed_prompts=False) for scheme in dream.SCHEMES}
+on_policy_run = policy("prob", BUDGET, on_policy=True, levels=(REF,), fixed_prompts=False)
 SEARCH = adversary.SearchConfig()
-adv = adversarial(warm, "prob", BUDGET, SEARCH, forced=(REF,))
+adv = adversarial("prob", BUDGET, SEARCH, forced=(REF,))
 params = warm["params"]
 caps = tooluse.Caps()
 main = runs[MAIN]

@@ -89,6 +89,22 @@ def test_no_cache_forces_recomputation(project):
     assert counts(project.run("build", "--no-cache", check=True)) == (1, 0)
 
 
+def test_no_cache_computes_an_experiment_called_twice_once(project):
+    # Part 6's shape: a warm-up that the post calls, and that two later experiments call again
+    # with the same arguments. --no-cache recomputes what earlier builds stored, once.
+    setup(project)
+    project.post("02_shared", POST.replace("Cached", "Shared").replace(
+        "result = train(Path(\"data/values.txt\"), 5)",
+        "result = train(Path(\"data/values.txt\"), 5)\n\n"
+        "@experiment\ndef follow(steps: int) -> dict:\n"
+        "    warm = train(Path(\"data/values.txt\"), steps)\n"
+        "    return {\"loss\": warm[\"loss\"] + 1, \"w\": warm[\"w\"]}\n\n"
+        "result = follow(5)\nagain = follow(5)\n"))
+    out = project.run("build", "--no-cache", "02_shared", check=True)
+    assert counts(out) == (2, 2)  # train and follow computed; follow's own call of train and the second follow reused
+    assert "Loss 2.4286" in project.read("hugo_content/blog/shared.md")
+
+
 def test_corrupted_entry_is_reported_and_recomputed(project):
     setup(project)
     [entry] = list((project.root / ".scratchbook/cache").glob("train-*.npz"))

@@ -17,6 +17,8 @@ from .seeding import DEFAULT_THREADS
 class Session:
     cache_dir: Path | None = None     # None: find the project from the working folder
     refresh: bool = False             # --no-cache: compute everything, then store it
+    refreshed: set = field(default_factory=set)  # (experiment, key) computed in this build: under
+                                                 # --no-cache a second call reuses it
     root: Path | None = None
     threads: int = DEFAULT_THREADS
     computed: list[str] = field(default_factory=list)

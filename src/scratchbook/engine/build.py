@@ -50,7 +50,8 @@ class Summary:
     changed: bool = False
     entries: dict = field(default_factory=dict)
     lines: list = field(default_factory=list)   # (markdown line, post line) of each cell
-    rewoven: bool = False    # prose woven again from code cells run before (watch)
+    rewoven: bool = False    # prose woven from code cells run before (watch, a snapshot)
+    not_from_snapshot: str = ""   # why a snapshot of the last run could not serve this build
 
     def to_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -71,10 +72,12 @@ class Summary:
         state = "updated" if self.changed else "unchanged"
         if self.rewoven:
             return (f"built {self.post} -> {self.slug}.md ({state}): prose woven again (code "
-                    f"cells unchanged, not run), {self.figures} files, {self.seconds:.1f} s")
+                    f"cells unchanged, not run), {experiments}, {self.figures} files, "
+                    f"{self.seconds:.1f} s")
         cpu = f" ({self.cpu_seconds:.1f} s of CPU)" if self.cpu_seconds else ""
-        return (f"built {self.post} -> {self.slug}.md ({state}): {self.cells_run} code cells run, "
-                f"{experiments}, {self.figures} files, {self.seconds:.1f} s{cpu}")
+        why = f" ({self.not_from_snapshot})" if self.not_from_snapshot else ""
+        return (f"built {self.post} -> {self.slug}.md ({state}): {self.cells_run} code cells run"
+                f"{why}, {experiments}, {self.figures} files, {self.seconds:.1f} s{cpu}")
 
 
 def default_outputs(project: Project) -> Outputs:
@@ -85,23 +88,74 @@ def build_post(project: Project, path: Path, *, refresh: bool = False,
                cache_dir: Path | None = None, outputs: Outputs | None = None,
                ledger_path: Path | None = None, profile_record: dict | None = None) -> Summary:
     """Build one post in this process. Errors are reported in the summary; previous outputs
-    stay untouched. Use :func:`build_isolated` unless this process is already a fresh one."""
+    stay untouched. Use :func:`build_isolated` unless this process is already a fresh one.
+
+    When only prose changed since the post's last build (and nothing its code cells read), the
+    prose is woven from what those cells left (:mod:`.snapshot`) without running them;
+    ``refresh`` (``--no-cache``) always runs them."""
+    from . import snapshot
+    from .figurememo import FigureMemo
+
     path = Path(path).resolve()
     summary = Summary(project.relative(path))
     session = sessions.start(sessions.Session(cache_dir=cache_dir or project.cache,
                                               refresh=refresh, root=project.root,
                                               post=project.relative(path)))
+    environment = snapshot.environment_digest()
     post = None
     try:
         with _reporting(summary, session):
-            post, front, run = execute_post(project, path, summary, session)
+            post, front = prepare_post(project, path, summary)
+            if not refresh and _weave_snapshot(project, post, front, summary, session,
+                                               environment, outputs=outputs,
+                                               ledger_path=ledger_path,
+                                               profile_record=profile_record):
+                return summary
+            with snapshot.recording() as reads:
+                run = execute_post(project, post, summary, session)
+            taken = snapshot.take(post, run, session, reads, environment)
+            memo = FigureMemo()
             weave_post(project, post, front, run, summary, session, outputs=outputs,
-                       ledger_path=ledger_path, profile_record=profile_record)
+                       ledger_path=ledger_path, profile_record=profile_record, figures=memo)
+            if taken is not None:
+                snapshot.save(session.cache_dir, post, taken, memo.new,
+                              dependency_files(project, post.path))
+            else:
+                snapshot.discard(session.cache_dir, post)
     finally:
         if post is not None:
             sys.modules.pop(module_name(post), None)
         _close_figures()
     return summary
+
+
+def _weave_snapshot(project: Project, post: Post, front: FrontMatter, summary: Summary,
+                    session: sessions.Session, environment: str, **weave_options) -> bool:
+    """Weave ``post`` from its snapshot, when one still matches and serves every name and
+    figure the prose asks for; False (nothing published) when the cells must run."""
+    from . import snapshot
+    from .figurememo import FigureMemo
+
+    try:
+        kept = snapshot.load(session.cache_dir, post, environment)
+    except snapshot.Unusable as exc:
+        summary.not_from_snapshot = "" if exc.args[0] == snapshot.NONE else snapshot.why(exc)
+        return False
+    session.inputs, session.cached = dict(kept.inputs), list(kept.experiments)
+    try:
+        weave_post(project, post, front, kept.run, summary, session,
+                   figures=FigureMemo(kept.renderings, replay=True),
+                   moved_line=kept.moved_line, dependencies=kept.dependencies, **weave_options)
+    except Exception as exc:
+        # Whatever the snapshot could not serve (or a prose error, which the run that follows
+        # reports at its line): nothing was published; run the cells.
+        session.inputs, session.cached = {}, []
+        summary.ok, summary.error = False, ""
+        summary.not_from_snapshot = snapshot.why(exc)
+        _close_figures()
+        return False
+    summary.rewoven = True
+    return True
 
 
 @contextmanager
@@ -128,16 +182,23 @@ def _reporting(summary: Summary, session: sessions.Session):
         summary.seconds += time.perf_counter() - started
 
 
-def execute_post(project: Project, path: Path, summary: Summary,
-                 session: sessions.Session) -> tuple[Post, FrontMatter, Run]:
-    """Parse the post and run its code cells in this process (seeded, threads fixed)."""
-    from .seeding import fix_threads, seed_everything   # numpy: only where cells run
+def prepare_post(project: Project, path: Path, summary: Summary) -> tuple[Post, FrontMatter]:
+    """Parse the post and check its front matter and slug."""
     shown = summary.post
-    os.environ.setdefault("MPLBACKEND", "Agg")
     post = parse_post(path, shown)
     front = validate(post)
     summary.slug = front.slug
     ownership.refuse_shared_slug(project, path, front.slug)
+    return post, front
+
+
+def execute_post(project: Project, post: Post, summary: Summary,
+                 session: sessions.Session) -> Run:
+    """Run the post's code cells in this process (seeded, threads fixed)."""
+    from .seeding import fix_threads, seed_everything   # numpy: only where cells run
+    shown = summary.post
+    path = post.path
+    os.environ.setdefault("MPLBACKEND", "Agg")
     linecache.cache[shown] = (len(path.read_bytes()), None,
                               path.read_text(encoding="utf-8").splitlines(True), shown)
     fix_threads(session.threads)
@@ -156,17 +217,19 @@ def execute_post(project: Project, path: Path, summary: Summary,
 
     run = execute(post, project.root, on_cell)
     progress.clear()
-    return post, front, run
+    return run
 
 
 def weave_post(project: Project, post: Post, front: FrontMatter, run: Run, summary: Summary,
                session: sessions.Session, *, outputs: Outputs | None = None,
                ledger_path: Path | None = None, profile_record: dict | None = None,
-               figures: "FigureMemo | None" = None, moved_line=None) -> None:
+               figures=None, moved_line=None,
+               dependencies: list[str] | None = None) -> None:
     """Weave an executed post and publish it (markdown, figures, ledger) whole.
 
     ``moved_line`` maps a line of the post that ran to the same line in ``post`` (when only
-    prose changed since, see :mod:`.postserver`); ``figures`` reuses figures rendered before.
+    prose changed since, see :mod:`.postserver`); ``figures`` reuses figures rendered before;
+    ``dependencies`` are the project files the code cells loaded when they ran elsewhere.
     """
     from .weave import Weaver
     outputs = outputs or default_outputs(project)
@@ -186,7 +249,7 @@ def weave_post(project: Project, post: Post, front: FrontMatter, run: Run, summa
     summary.changed = publish(outputs, front.slug, woven.markdown, woven.files,
                               ledger_path, record.dumps(),
                               ownership.retired_slug(project, committed, front.slug))
-    _record_dependencies(project, post.path)
+    _record_dependencies(project, post.path, dependencies)
     summary.ok = True
     summary.figures = len(woven.files)
     summary.entries = woven.entries
@@ -198,8 +261,8 @@ def _close_figures() -> None:
         sys.modules["matplotlib.pyplot"].close("all")
 
 
-def _record_dependencies(project: Project, path: Path) -> None:
-    """The project files this build loaded, for ``watch`` to know what to rebuild."""
+def dependency_files(project: Project, path: Path) -> list[str]:
+    """The project files this process loaded (the post and its project modules)."""
     files = {str(path)}
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
@@ -207,6 +270,12 @@ def _record_dependencies(project: Project, path: Path) -> None:
             resolved = Path(filename).resolve()
             if resolved.is_relative_to(project.root) and ".venv" not in resolved.parts:
                 files.add(str(resolved))
+    return sorted(files)
+
+
+def _record_dependencies(project: Project, path: Path, files: list[str] | None = None) -> None:
+    """The project files this build loaded, for ``watch`` to know what to rebuild."""
+    files = dependency_files(project, path) if files is None else files
     target = project.state / "deps" / f"{path.stem}.json"
     write_atomic(target, json.dumps(sorted(files), indent=0))
 

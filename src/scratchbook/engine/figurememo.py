@@ -8,6 +8,10 @@ the bytes it rendered to before. "Nothing touched" is matplotlib's own ``stale``
 change to an artist marks its figure stale, so the memo clears the flag at the start of a
 weave and uses a stored rendering only while it stays clear, for the first rendering of
 that figure in the weave, under the same rcParams. Anything else is drawn as in a build.
+
+In replay mode (a build weaving from a :mod:`.snapshot`, which keeps a stand-in for each
+figure and the bytes it rendered to) nothing is drawn: a figure the memo cannot serve raises
+:class:`.snapshot.Unusable`, and the build runs the code cells instead.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from .weave import render_figure
 
 
 class FigureMemo:
-    def __init__(self) -> None:
-        self.rendered: dict[tuple, bytes] = {}   # (figure id, format, rcParams) -> bytes
+    def __init__(self, rendered: dict | None = None, replay: bool = False) -> None:
+        self.rendered: dict[tuple, bytes] = dict(rendered or {})  # (figure id, format, rcParams) -> bytes
+        self.replay = replay
         self.new: dict[tuple, bytes] = {}        # rendered in this weave, to keep
         self._clean: dict[int, tuple[object, bool]] = {}
 
@@ -37,6 +42,8 @@ class FigureMemo:
                     candidate._stale = False
 
     def render(self, fig, format: str) -> bytes:
+        if self.replay:
+            return self._replay(fig, format)
         entry = self._clean.pop(id(fig), None)
         untouched = entry is not None and entry[0] is fig and fig._stale is False
         key = (id(fig), format, _rc_signature())
@@ -48,6 +55,16 @@ class FigureMemo:
         if untouched:
             self.new[key] = data
         return data
+
+
+    def _replay(self, fig, format: str) -> bytes:
+        from .snapshot import FigureStandIn, Unusable
+
+        if isinstance(fig, FigureStandIn):
+            data = self.rendered.get((fig.index, format, _rc_signature()))
+            if data is not None:
+                return data
+        raise Unusable("a figure that the snapshot holds no rendering of")
 
 
 def _rc_signature() -> str:

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from . import session as sessions
-from .build import Summary, _close_figures, _reporting, execute_post, weave_post
+from .build import Summary, _close_figures, _reporting, execute_post, prepare_post, weave_post
 from .errors import ScratchbookError
 from .project import Project
 from .run import Run
@@ -132,7 +132,8 @@ def _serve(connection: Connection, project: Project, path: Path, record: dict) -
                                               post=project.relative(path)))
     ran = None
     with _reporting(summary, session):
-        ran, front, run = execute_post(project, path, summary, session)
+        ran, front = prepare_post(project, path, summary)
+        run = execute_post(project, ran, summary, session)
     if summary.error:
         connection.send(("built", summary.to_json()))
         return

@@ -1,6 +1,6 @@
 """Race makemore's own script against the project's recipes, side by side, one core each.
 
-    python benchmarks/makemore_race.py MAKEMORE_PY NAMES_FILE
+    python benchmarks/makemore_race.py MAKEMORE_PY NAMES_FILE      # sprint192, sprint, fast30
     python benchmarks/makemore_race.py MAKEMORE_PY NAMES_FILE --runs fast30,sprint --run "try=sprint:steps=300"
 
 MAKEMORE_PY is karpathy/makemore's `makemore.py` and NAMES_FILE its `names.txt`;
@@ -41,8 +41,44 @@ training names, so the two sides are counted alike. It is printed as a share of 
 core's fp32 matmul peak, measured here on the recipes' core (1 thread, the best of
 square matmuls of 256 to 1024).
 
-Results on makemore's names.txt (2-core AMD EPYC, torch 2.13 CPU, a machine
-shared with other jobs; CPU seconds, one run each):
+The summary prints, per run, the time to --target and its ratio to makemore's, the
+best test loss within --budget-share of makemore's time, and the time to
+--second-target with its share of makemore's time to --target (issue 14's target 1:
+2.013 in at most 1/8 of makemore's time, 1.92 within 0.7 of it).
+
+Results on makemore's names.txt, 2026-12-02: 2-core AMD EPYC with AVX-512, torch 2.13
+CPU, a machine shared with another engineer's test runs; CPU seconds. Two races of the
+default runs (`python benchmarks/makemore_race.py MAKEMORE_PY NAMES`), one run each:
+
+    race A                     steps  time to 2.013           ratio   time to 1.92 (share)  useful FLOP/s
+    makemore                   8500   237.8 s (231.4 interp.)  1      -                     9.8 G (11% of 87.0 peak)
+    sprint192                   450    45.3 s                  1/5.3  100.8 s @1050 (0.42)  22.9 G (26%)
+    sprint                      250    23.4 s                  1/10.1 -                     23.4 G (27%)
+    fast30                      450    55.3 s                  1/4.3  -                     18.0 G (21%)
+
+    race B
+    makemore                   8500   243.7 s (238.2 interp.)  1      -                     9.6 G (12% of 82.9 peak)
+    sprint192                   450    44.7 s                  1/5.5  105.5 s @1050 (0.43)  21.9 G (26%)
+    sprint                      250    23.1 s                  1/10.6 -                     23.1 G (28%)
+    fast30                      450    49.3 s                  1/4.9  -                     19.7 G (24%)
+
+Both parts of target 1 are met in both races: sprint reaches 2.013 in 1/10.1 and
+1/10.6 of makemore's time, and sprint192 reaches 1.92 (1.9180 at step 1,050) at 0.42
+and 0.43 of it, where 0.7 was allowed (0.44 in both against makemore's interpolated
+times). sprint192 ends at 1.9125 after 1,200 steps, 115-120 s. The recipes' test losses
+depend only on the steps (both races and train_speed.py at one thread give the same
+curve to four decimals); only the seconds move with the machine's load. sprint192 was
+chosen by steps to 1.92 in single runs of train_speed.py (one thread): with
+TrainConfig.seed (batch order, dropout) 1 or 2 instead of 3407 it also reaches 1.92 by
+step 1,050 and ends at 1.9137; a 1,000-step schedule reaches 1.92 at step 950 with seed
+3407 but misses with seeds 1 and 2 (1.9244, 1.9207 at the end); dropout 0.2 needs 1,150
+steps (1,300-step schedule); warm-up 25 instead of 50 misses (1.9250 after 1,100). The
+useful throughput stays near a quarter of the matmul peak, well short of the 60% aimed
+at. The recipes finish while makemore is at step 7,000-8,000, so its last 500-1,500 steps
+run with the other core idle (in race B at ~25 ms a step instead of ~29), which favours
+makemore.
+
+Earlier runs (same machine and torch, before sprint192; CPU seconds, one run each):
 
     run 1 (makemore to 2.013)  steps  time to 2.013           ratio   useful FLOP/s
     makemore                   8500   265.1 s (258.2 interp.)  1       8.8 G (11% of 77.7 peak)
@@ -53,10 +89,9 @@ shared with other jobs; CPU seconds, one run each):
     fast30                      450    55.8 s                 >=1/3.4  17.5 G (22%)
     best1100 (best120+levers)   400    47.4 s                 >=1/4.0  18.1 G (22%)
 
-The second target, 1.92 within 0.7x makemore's time (185.6 s in run 1), is
-missed: best1100 ends at 1.9230 (step 1,100, 133.6 s). makemore's step time fell
-from ~40 to ~27 ms as the machine's other jobs finished, while sprint ran early,
-under the heavier load: the ratio is, if anything, in makemore's favour.
+In those runs the second part was missed: best1100 (dropout 0.2, 1,100 steps) ended at
+1.9230 after 133.6 s, with 185.6 s allowed. makemore's step time fell from ~40 to ~27 ms
+as the machine's other jobs finished, while sprint ran early, under the heavier load.
 """
 
 from __future__ import annotations
@@ -73,6 +108,16 @@ import tempfile
 import time
 import types
 from pathlib import Path
+
+# Recipes this race adds to the lab's presets, written in train_speed.py's run syntax
+# ("label=preset:key=value,..."), so that the lab (and the posts' cached experiments)
+# stay as they are. A name here can be given to --runs like a preset's.
+RECIPES = {
+    # sprint's levers (Muon for the blocks' matrices, each batch as 4 length groups) on
+    # best120's batch and peak rate, with a 1,200-step cosine schedule and dropout 0.1: the
+    # recipe for 1.92 inside 0.7 x makemore's time to 2.013
+    "sprint192": "sprint192=best120:steps=1200,dropout=0.1,length_groups=4,optimizer=muon",
+}
 
 STEP = re.compile(r"^step (\d+) \| loss ([\d.]+) \| step time ([\d.]+)ms")
 CHECKPOINT = re.compile(r"^step (\d+) train loss: ([\d.]+) test loss: ([\d.]+)")
@@ -200,7 +245,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("makemore_py")
     ap.add_argument("names_file")
-    ap.add_argument("--runs", default="fast30,sprint", help="recipes (train_speed.py run specs), comma-separated")
+    ap.add_argument("--runs", default="sprint192,sprint,fast30",
+                    help=f"recipes, comma-separated: the lab's presets or this script's ({', '.join(RECIPES)})")
     ap.add_argument("--run", action="append", default=[], help="one more run spec 'name:key=value,...' (repeatable)")
     ap.add_argument("--makemore-steps", type=int, default=12000, help="stop makemore here if it has not reached --target")
     ap.add_argument("--eval-every", type=int, default=50, help="the recipes' test-loss checkpoint interval")
@@ -213,7 +259,7 @@ def main(argv=None):
     ap.add_argument("--child", choices=("makemore", "recipes"), help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    runs = [r for r in args.runs.split(",") if r] + args.run
+    runs = [RECIPES.get(r, r) for r in args.runs.split(",") if r] + args.run
 
     if args.child == "makemore":
         return child_makemore(args.makemore_py, args.names_file, args.clock)
@@ -278,7 +324,7 @@ def main(argv=None):
         )
     budget = args.budget_share * ref
     print(f"budget {args.budget_share:g} x {ref:.1f} s = {budget:.1f} s; makemore's best loss {mm_last[2]:.4f}")
-    head = f"{'run':<12} {'t→' + format(args.target, 'g'):>14} {'ratio':>8} {'ratio(int)':>10} {'t→mm best':>14} {'ratio':>8} {'best≤' + format(budget, '.0f') + 's':>14} {'≤' + format(args.second_target, 'g') + '?':>7} {'useful GFLOP/s':>15} {'of peak':>8}"
+    head = f"{'run':<12} {'t→' + format(args.target, 'g'):>14} {'ratio':>8} {'ratio(int)':>10} {'t→mm best':>14} {'ratio':>8} {'best≤' + format(budget, '.0f') + 's':>14} {'≤' + format(args.second_target, 'g') + '?':>7} {'t→' + format(args.second_target, 'g'):>14} {'share':>6} {'useful GFLOP/s':>15} {'of peak':>8}"
     print(head)
     summary = {"clock": args.clock, "peak_gflops": peak, "flops_per_name": per_name, "makemore": mm,
                "makemore_reached_target": mm_hit is not None, "runs": {}}
@@ -288,17 +334,20 @@ def main(argv=None):
         hit = first_reaching(ck, args.target)
         same = first_reaching(ck, mm_last[2])  # the loss makemore reached, for a ratio at equal loss
         best = best_within(ck, budget)
+        second = first_reaching(ck, args.second_target)  # and its time as a share of makemore's to --target
         useful = per_name * batch * ck["step"][-1] / ck["time"][-1] / 1e9
         ratio = f"{bound}1/{ref / hit[1]:.1f}" if hit else "-"
         ratio_int = f"{bound}1/{mm_interp / hit[1]:.1f}" if hit else "-"
         line = f"{name:<12} {f'{hit[1]:.1f}s@{hit[0]}' if hit else '-':>14} {ratio:>8} {ratio_int:>10}"
         line += f" {f'{same[1]:.1f}s@{same[0]}' if same else '-':>14} {f'1/{mm_best_time / same[1]:.1f}' if same else '-':>8}"
         line += f" {f'{best[0]:.4f}@{best[1]}' if best else '-':>14} {('yes' if best and best[0] <= args.second_target else 'no'):>7}"
+        line += f" {f'{second[1]:.1f}s@{second[0]}' if second else '-':>14} {f'{second[1] / ref:.2f}' if second else '-':>6}"
         line += f" {useful:15.2f} {useful / peak:8.1%}"
         print(line)
         summary["runs"][name] = {
             "checkpoints": ck, "time_to_target": hit, "ratio_lower_bound" if bound else "ratio": ref / hit[1] if hit else None,
-            "time_to_makemore_best": same, "best_within_budget": best, "useful_gflops": useful, "share_of_peak": useful / peak,
+            "time_to_makemore_best": same, "best_within_budget": best,
+            "time_to_second_target": second, "useful_gflops": useful, "share_of_peak": useful / peak,
         }
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1))

@@ -16,6 +16,8 @@ figure and the bytes it rendered to) nothing is drawn: a figure the memo cannot 
 
 from __future__ import annotations
 
+import sys
+
 from .weave import render_figure
 
 
@@ -29,10 +31,12 @@ class FigureMemo:
     def begin(self, namespace: dict) -> None:
         """Mark the figures the code cells left in ``namespace`` (and in its dicts, lists and
         tuples) as untouched."""
-        from matplotlib.figure import Figure
-
         self.new = {}
         self._clean = {}
+        if self.replay or "matplotlib.figure" not in sys.modules:
+            return          # nothing to mark: stand-ins, or no figure was ever made
+        from matplotlib.figure import Figure
+
         for value in namespace.values():
             inner = value.values() if isinstance(value, dict) else \
                 value if isinstance(value, (list, tuple)) else ()

@@ -19,14 +19,31 @@ experiments returning state dicts and histories, five figures, a table, code exc
 Prints each measure's median and range, and ``build - import`` (the target: at most 1 s)
 and ``watch`` (the target: at most 1 s). The real posts are never built.
 
-Measured on the project's 2-core AMD EPYC with other builds running beside it (load 2.5-4),
-5 edits per measure, medians (``--rounds 5``):
+Each round times an import, then a build after an edit, so the two are measured side by
+side; ``build - import`` is the median of the rounds' differences.
+
+2026-12-02, the project's 2-core AMD EPYC (AVX-512), one after the other in one session
+(load 1.3-1.8: another session's tests beside it), 7 rounds each:
+
+    engine                                  import   build   watch   build - import
+    a72e673 (via --src, cells run)          1.85 s   5.53 s  0.15 s  3.67 s
+    snapshot + worker exit (this commit)    1.85 s   2.45 s  0.17 s  0.59 s
+
+and 0.40 s (import 1.61 s, build 2.04 s, 9 rounds) at load 1.0-1.3. The build now runs no
+code cell and draws no figure after a prose-only edit (``engine/snapshot.py``): the post's
+imports, functions and classes are defined again, the state the prose reads is unpickled,
+and the figures' bytes come from the last run. About 0.1 s of the rest is the weave itself;
+the remainder is the two processes a build starts (the command, re-run under the numeric
+profile, and the post's own). The post's process leaves without tearing the interpreter
+down, which with torch loaded took about half a second.
+
+Earlier (load 2.5-4, 5 edits per measure):
 
     engine                          import   build   watch   build - import
     before (a899fd3, via --src)     3.36 s   9.96 s  4.10 s  6.60 s
     after                           2.63 s   8.90 s  0.27 s  6.27 s
 
-In-process, this post's build splits into its libraries (~3.3 s), its code cells (~2.1 s:
+In-process, this post's full build splits into its libraries (~3.3 s), its code cells (~2.1 s:
 the corpus, a counting loop, three cache hits), drawing its five figures (~1.9 s) and the
 engine (~0.7 s with the processes it starts; a post with one code cell and no imports builds
 in ~0.75 s). ``watch`` after a prose edit runs no code and draws no untouched figure.

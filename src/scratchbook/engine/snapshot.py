@@ -138,14 +138,29 @@ def _reader() -> str:
     return "cells"
 
 
+def _looking(stat):
+    """``os.stat`` or ``os.lstat``, noting the paths the running code cells look at: a cell that
+    asks whether a file exists, or how large it is, depends on it as one that reads it does
+    (Python audits no ``stat``)."""
+    def looked(path, *args, **kwargs):
+        if _active and not isinstance(path, int) and _reader() == "cells":
+            _active[-1].files.add(os.fsdecode(path))
+        return stat(path, *args, **kwargs)
+    return looked
+
+
 @contextlib.contextmanager
 def recording():
-    """Note what the code in this block reads (see :func:`_note_read`)."""
+    """Note what the code in this block reads (see :func:`_note_read`) or looks at
+    (:func:`_looking`)."""
     reads = Reads()
     _active.append(reads)
+    stat, lstat = os.stat, os.lstat
+    os.stat, os.lstat = _looking(stat), _looking(lstat)
     try:
         yield reads
     finally:
+        os.stat, os.lstat = stat, lstat
         _active.remove(reads)
 
 
@@ -159,22 +174,28 @@ def _outside(path: Path, *folders: Path) -> bool:
 
 
 def _file_state(paths, cache_dir: Path) -> dict[str, str]:
-    """sha256 of each regular file outside the installation and the cache (the experiments'
-    entries are keyed by their own inputs), compiled code aside (its source is keyed)."""
+    """What each path outside the installation and the cache (the experiments' entries are
+    keyed by their own inputs) holds, compiled code aside (its source is keyed): a file's
+    sha256, "folder", or "absent" (a cell that found no file reads one once it is there).
+    Keyed by the path as the cells named it (made absolute, not resolved): a symbolic link
+    pointed elsewhere holds another file."""
     state = {}
     for name in paths:
-        path = Path(name).resolve()
-        if path.is_file() and path.suffix != ".pyc" and _outside(path, cache_dir.resolve()):
-            state[str(path)] = keys.file_digest(path)
+        path = Path(os.path.abspath(name))
+        if path.suffix == ".pyc" or not _outside(path.resolve(), cache_dir.resolve()):
+            continue
+        state[str(path)] = (keys.file_digest(path) if path.is_file() else
+                            "folder" if path.is_dir() else "absent")
     return state
 
 
 def _folder_state(paths, cache_dir: Path) -> dict[str, str]:
     state = {}
     for name in paths:
-        path = Path(name).resolve()
-        if path.is_dir() and _outside(path, cache_dir.resolve()):
-            state[str(path)] = keys.digest("\n".join(sorted(os.listdir(path))))
+        path = Path(os.path.abspath(name))
+        if _outside(path.resolve(), cache_dir.resolve()):
+            state[str(path)] = (keys.digest("\n".join(sorted(os.listdir(path))))
+                                if path.is_dir() else "absent")
     return state
 
 
@@ -375,7 +396,8 @@ def take(post: Post, run: Run, session, reads: Reads, environment: str) -> Taken
         # the post itself runs as code too: its cells are compared by moved_lines
         "imported": {path: sha for path, (_, _, sha) in keys._IMPORTED.items()
                      if path not in itself},
-        "files": _file_state(reads.files - set(keys._IMPORTED) - itself, cache_dir),
+        # a cell that reads the post itself reads its prose too
+        "files": _file_state(reads.files, cache_dir),
         "folders": _folder_state(reads.folders, cache_dir),
         "entries": _entry_state(reads.engine, cache_dir),
         "installed": _installed(),

@@ -27,12 +27,14 @@ class FigureMemo:
         self.replay = replay
         self.new: dict[tuple, bytes] = {}        # rendered in this weave, to keep
         self._clean: dict[int, tuple[object, bool]] = {}
+        self._served: set[int] = set()           # replay: stand-ins rendered in this weave
 
     def begin(self, namespace: dict) -> None:
         """Mark the figures the code cells left in ``namespace`` (and in its dicts, lists and
         tuples) as untouched."""
         self.new = {}
         self._clean = {}
+        self._served = set()
         if self.replay or "matplotlib.figure" not in sys.modules:
             return          # nothing to mark: stand-ins, or no figure was ever made
         from matplotlib.figure import Figure
@@ -64,9 +66,11 @@ class FigureMemo:
     def _replay(self, fig, format: str) -> bytes:
         from .snapshot import FigureStandIn, Unusable
 
-        if isinstance(fig, FigureStandIn):
+        if isinstance(fig, FigureStandIn) and fig.index not in self._served:
+            # a first rendering only: a build draws a figure's second one anew
             data = self.rendered.get((fig.index, format, _rc_signature()))
             if data is not None:
+                self._served.add(fig.index)
                 return data
         raise Unusable("a figure that the snapshot holds no rendering of")
 

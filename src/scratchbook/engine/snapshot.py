@@ -311,7 +311,32 @@ def _post_global(module: str, name: str):
     return getattr(sys.modules[module], name)
 
 
+def _sets_keep_order(value, seen: set[int]) -> bool:
+    """Whether every set in ``value`` (its lists, tuples, dicts and objects' attributes)
+    iterates as its unpickled copy will: pickle builds a set from its items, and a set that
+    shrank keeps the larger table, so its copy iterates otherwise (``{{ s|join }}``)."""
+    import types
+
+    if id(value) in seen or isinstance(value, (types.ModuleType, type)):
+        return True                     # a module or class is pickled by name
+    seen.add(id(value))
+    if isinstance(value, (set, frozenset)):
+        if list(type(value)(list(value))) != list(value):
+            return False
+        items = value
+    elif isinstance(value, (list, tuple)):
+        items = value
+    elif isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    else:
+        items = getattr(value, "__dict__", None)
+        items = list(items.values()) if isinstance(items, dict) else ()
+    return all(_sets_keep_order(item, seen) for item in items)
+
+
 def _dumps(value, module: str, namespace: dict) -> tuple[bytes, dict[int, int]]:
+    if not _sets_keep_order(value, set()):
+        raise pickle.PicklingError("a set whose copy would iterate in another order")
     buffer = io.BytesIO()
     pickler = _Pickler(buffer, module, namespace)
     pickler.dump(value)

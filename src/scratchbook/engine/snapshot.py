@@ -428,7 +428,7 @@ def take(post: Post, run: Run, session, reads: Reads, environment: str) -> Taken
         "installed": _installed(),
         "outputs": dict(run.outputs), "inputs": dict(session.inputs),
         "experiments": list(session.computed) + list(session.cached),
-        "rc": pickle.dumps(rc),
+        "rc": pickle.dumps(rc), "random": _random_states(),
     }
     return Taken(header, payload, figures)
 
@@ -492,10 +492,39 @@ def load(cache_dir: Path, post: Post, environment: str) -> Kept:
         import matplotlib
 
         dict.update(matplotlib.rcParams, rc)     # as the cells left them, unvalidated
+    try:
+        _restore_random(header["random"])
+    except Exception as exc:
+        raise Unusable(f"the random state does not restore: {type(exc).__name__}: {exc}") from None
     moved, cells = change
     outputs = {cells[i]: text for i, text in header["outputs"].items()}
     return Kept(Run(namespace, outputs), moved, header["inputs"], header["experiments"],
                 renderings, header["dependencies"])
+
+
+def _random_states() -> bytes:
+    """The global random generators (Python's, numpy's, torch's) as the cells left them: prose
+    that draws from one (a post function called by the prose) draws what a build's would."""
+    import random
+
+    states = {"random": random.getstate()}
+    if "numpy" in sys.modules:
+        states["numpy"] = sys.modules["numpy"].random.get_state()
+    if "torch" in sys.modules:
+        states["torch"] = sys.modules["torch"].get_rng_state()
+    return pickle.dumps(states)
+
+
+def _restore_random(data: bytes) -> None:
+    import importlib
+    import random
+
+    states = pickle.loads(data)
+    random.setstate(states["random"])
+    if "numpy" in states:
+        importlib.import_module("numpy").random.set_state(states["numpy"])
+    if "torch" in states:
+        importlib.import_module("torch").set_rng_state(states["torch"])
 
 
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

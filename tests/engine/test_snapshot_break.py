@@ -132,3 +132,18 @@ def test_a_figure_rendered_twice_is_drawn_twice(project):
 def test_print_options_set_by_the_cells(project):
     served_as_full(project, "{{ arr|string }}",
                    "import numpy as np\nnp.set_printoptions(precision=2)\narr = np.array([1/3])")
+
+
+@pytest.mark.parametrize("code, named", [
+    ("class Counter:\n    n = 0\n\nCounter.n += 3", "{{ Counter.n }}"),
+    ("from settings import LR\nLR = 5", "{{ LR }}"),
+    ("import settings\nsettings.LR = 5", "{{ settings.LR }}"),
+])
+def test_a_name_the_prose_starts_to_read_is_what_the_run_left(project, code, named):
+    # no prose named it when the cells ran: the snapshot holds no value of it, and the post's
+    # statements would define it again otherwise than the run left it
+    project.write("settings.py", "LR = 1\n")
+    served_as_full(project, "{{ x }}", code + "\nx = 1",
+                   lambda p: p.post("01_broken", p.read("posts/01_broken.py")
+                                    .replace("{{ x }}", "{{ x }} " + named)))
+    assert "Edited. 1 5" in page(project) or "Edited. 1 3" in page(project)

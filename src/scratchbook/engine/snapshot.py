@@ -11,13 +11,16 @@ unit is the state the prose reads. After a build runs the code cells, it keeps, 
   (prose may change and lines may move, as for ``watch``'s post server, whose
   :func:`.postserver.moved_lines` decides it); every source file the process imported outside
   the Python installation, by content (:data:`.keys._IMPORTED`, the engine's own included);
-  every file the code cells opened for reading and every folder they listed, by content
+  every file the code cells opened for reading, looked at (``os.stat``: ``exists()``, a size)
+  or found missing, and every folder they listed, by content, under the path the cells named
   (an audit hook, PEP 578); the installed libraries' files, by size and time; Python, the
   numeric profile and the environment variables (a shell's own, like ``PWD``, aside);
 * the state: the namespace values the prose can name (any identifier in a prose cell, and
   the claims code cells made), pickled together so shared objects stay shared, the cells'
-  printed output, the experiments' inputs, matplotlib's rcParams, and each figure's
-  rendering from the weave that followed the run.
+  printed output, the experiments' inputs, matplotlib's rcParams, the global random
+  generators' states, a digest of what each name the post's ``import``, ``def`` and
+  ``class`` statements bind held (:func:`_definitions`), and each figure's rendering from
+  the weave that followed the run.
 
 A build whose post still matches weaves from that state (:func:`load` then
 :func:`.build.weave_post`); anything the snapshot cannot serve (a name it does not hold, a
@@ -264,13 +267,21 @@ class ArtistStandIn:
 class _Pickler(pickle.Pickler):
     """Pickles the state the prose reads: modules by name (the prose names ``models.Block``),
     figures as stand-ins, the post's own functions, classes and experiments by name (they
-    are defined again on load, see :func:`define`); everything else as pickle does."""
+    are defined again on load, see :func:`define`); everything else as pickle does.
 
-    def __init__(self, file, module: str, namespace: dict):
+    A project module is pickled with its attributes' digest, compared on load (a cell may set
+    ``settings.LR``); what the post's statements define again is compared on load as well
+    (:func:`_definitions`), and any other object of the post that pickle would name (a cache
+    around a function) does not pickle. ``names_only``: the pickler of those digests, which
+    names what it meets."""
+
+    def __init__(self, file, module: str, namespace: dict, names_only: bool = False):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         from .cache import Experiment
 
         self.module = module
+        self.namespace = namespace
+        self.names_only = names_only
         self.own = {id(value): name for name, value in namespace.items()
                     if _defined_in(value, module, Experiment)}
         self.figures: dict[int, int] = {}      # id(figure) -> its index
@@ -283,7 +294,11 @@ class _Pickler(pickle.Pickler):
         import types
 
         if isinstance(obj, types.ModuleType):
-            return _import, (obj.__name__,)
+            if self.names_only or not _project_module(obj, self.module):
+                return _import, (obj.__name__,)
+            return _import, (obj.__name__, _module_signature(obj, self.module, self.namespace))
+        if self.names_only and isinstance(obj, types.MappingProxyType):
+            return dict, (dict(obj),)            # a dataclass field's metadata
         if self.figure_type is not None and isinstance(obj, self.figure_type):
             return FigureStandIn, (self.figures.setdefault(id(obj), len(self.figures)),)
         if self.artist_type is not None and isinstance(obj, self.artist_type):
@@ -291,6 +306,10 @@ class _Pickler(pickle.Pickler):
         name = self.own.get(id(obj))
         if name is not None:
             return _post_global, (self.module, name)
+        if (not self.names_only and getattr(obj, "__module__", None) == self.module
+                and hasattr(obj, "__qualname__")):
+            # pickle would name it, and load what the post's statements define again
+            raise pickle.PicklingError(f"{obj.__qualname__} is not a definition of the post")
         return NotImplemented
 
 
@@ -301,14 +320,143 @@ def _defined_in(value, module: str, experiment_type) -> bool:
             and getattr(value, "__module__", None) == module)
 
 
-def _import(name: str):
+def _import(name: str, signature: str | None = None):
     import importlib
 
-    return importlib.import_module(name)
+    module = importlib.import_module(name)
+    if signature is not None and _module_signature(module, *_post_module()) != signature:
+        raise Unusable(f"the cells changed the module {name}")
+    return module
 
 
 def _post_global(module: str, name: str):
     return getattr(sys.modules[module], name)
+
+
+_loading: list[str] = []      # the post module whose state is being unpickled
+
+
+def _post_module() -> tuple[str, dict]:
+    module = _loading[-1]
+    return module, vars(sys.modules[module])
+
+
+def _project_module(module, post_module: str) -> bool:
+    """A module of the project (not installed, not the engine, not the post itself)."""
+    filename = getattr(module, "__file__", None) or ""
+    return (module.__name__ != post_module and bool(filename)
+            and not filename.startswith(keys._INSTALLED) and "site-packages" not in filename
+            and not filename.startswith(str(Path(_ENGINE).parent)))
+
+
+def _names_digest(value, module: str, namespace: dict) -> str:
+    buffer = io.BytesIO()
+    _Pickler(buffer, module, namespace, names_only=True).dump(value)
+    return keys.digest(buffer.getvalue().hex())
+
+
+def _module_signature(module, post_module: str, namespace: dict) -> str:
+    """A project module's attributes, each by its pickle (its own functions and classes by
+    name), or by its type when it does not pickle."""
+    attributes = {}
+    for key, value in sorted(vars(module).items()):
+        if key.startswith("__"):
+            continue
+        try:
+            attributes[key] = _names_digest(value, post_module, namespace)
+        except Exception:
+            attributes[key] = type(value).__qualname__
+    return keys.digest(repr(attributes))
+
+
+def _definitions(post: Post, namespace: dict, module: str) -> dict[str, str | None]:
+    """What each name a top-level ``import``, ``def`` or ``class`` statement of the post binds
+    held when the cells had run (:func:`_definition`): :func:`define` binds them again, and
+    a name whose value differs then (bound again by an assignment, changed by a cell, made
+    anew by a class body or a decorator that computes) is left out of the snapshot's
+    namespace, so prose that reads it makes the build run the cells."""
+    names = set()
+    for cell in post.cells:
+        if cell.kind != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                names |= {a.asname or a.name.split(".")[0] for a in node.names if a.name != "*"}
+            elif isinstance(node, DEFINITIONS):
+                names.add(node.name)
+    return {name: _definition(namespace[name], module, namespace)
+            for name in sorted(names) if name in namespace}
+
+
+def _definition(value, module: str, namespace: dict) -> str | None:
+    """A digest of what ``value`` holds (see :func:`_signature`; a project module: its
+    attributes); None when it cannot be compared."""
+    import types
+
+    try:
+        if isinstance(value, types.ModuleType):
+            return (_module_signature(value, module, namespace)
+                    if _project_module(value, module) else value.__name__)
+        return _signature(value, module, namespace)
+    except Exception:
+        return None
+
+
+def _signature(value, module: str, namespace: dict) -> str:
+    """What a function, class or experiment of the post holds, as a digest: for a function its
+    code, defaults, closure and attributes; for a class its bases and members; for anything
+    else its attributes. Raises when something in it does not pickle."""
+    return _names_digest(_members(value, module), module, namespace)
+
+
+def _members(value, module: str, seen: frozenset = frozenset()):
+    """``value`` with each function, class and experiment of the post in it (itself, its
+    members, closure cells and attributes) replaced by what it holds."""
+    import types
+
+    from .cache import Experiment
+
+    if getattr(value, "__module__", None) != module or isinstance(value, types.ModuleType):
+        return value
+    if id(value) in seen:
+        return ("again", getattr(value, "__qualname__", ""))
+    seen = seen | {id(value)}
+
+    def inner(item):
+        if isinstance(item, (staticmethod, classmethod)):
+            return (type(item).__name__, inner(item.__func__))
+        if isinstance(item, property):
+            return ("property", *(inner(f) for f in (item.fget, item.fset, item.fdel)))
+        return _members(item, module, seen)
+
+    if isinstance(value, types.FunctionType):
+        cells = []
+        for cell in value.__closure__ or ():
+            try:
+                cells.append(inner(cell.cell_contents))
+            except ValueError:          # a cell not yet filled
+                cells.append(("empty",))
+        return ("function", _code(value.__code__), value.__defaults__, value.__kwdefaults__,
+                cells, {k: inner(v) for k, v in vars(value).items()})
+    if isinstance(value, type):
+        return ("class", value.__qualname__, value.__bases__,
+                {k: inner(v) for k, v in vars(value).items()
+                 if k not in ("__dict__", "__weakref__", "__slotnames__")})   # pickle's own cache
+    if isinstance(value, Experiment):
+        return ("experiment", {k: inner(v) for k, v in vars(value).items()})
+    if hasattr(value, "__qualname__"):     # a wrapper pickle names (a cache): its state unseen
+        raise TypeError(f"{value.__qualname__} cannot be compared")
+    return value
+
+
+def _code(code) -> tuple:
+    return (code.co_name, code.co_firstlineno, code.co_code, code.co_names, code.co_varnames,
+            code.co_freevars, tuple(_code(c) if hasattr(c, "co_code") else repr(c)
+                                    for c in code.co_consts))
 
 
 def _sets_keep_order(value, seen: set[int]) -> bool:
@@ -429,6 +577,7 @@ def take(post: Post, run: Run, session, reads: Reads, environment: str) -> Taken
         "outputs": dict(run.outputs), "inputs": dict(session.inputs),
         "experiments": list(session.computed) + list(session.cached),
         "rc": pickle.dumps(rc), "random": _random_states(),
+        "definitions": _definitions(post, namespace, module),
     }
     return Taken(header, payload, figures)
 
@@ -467,6 +616,7 @@ def load(cache_dir: Path, post: Post, environment: str) -> Kept:
 
     Raises :class:`Unusable` (with the first reason found) otherwise."""
     from .postserver import moved_lines
+    from .run import module_name
 
     path = _path(cache_dir, post)
     try:
@@ -482,11 +632,22 @@ def load(cache_dir: Path, post: Post, environment: str) -> Kept:
         raise Unusable("a code cell, its options or the front matter changed")
     _unchanged(header, Path(cache_dir))
     namespace = define(header["post"])
+    module = module_name(post)
+    for name, value in list(namespace.items()):
+        if not name.startswith("__"):
+            held = header["definitions"].get(name)
+            if held is None or held != _definition(value, module, namespace):
+                del namespace[name]
+    _loading.append(module)
     try:
         rc = pickle.loads(header["rc"])
         state = pickle.loads(payload)
+    except Unusable:
+        raise
     except Exception as exc:
         raise Unusable(f"the state does not unpickle: {type(exc).__name__}: {exc}") from None
+    finally:
+        _loading.pop()
     namespace.update(state)
     if rc is not None:
         import matplotlib

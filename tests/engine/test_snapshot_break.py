@@ -147,3 +147,11 @@ def test_a_name_the_prose_starts_to_read_is_what_the_run_left(project, code, nam
                    lambda p: p.post("01_broken", p.read("posts/01_broken.py")
                                     .replace("{{ x }}", "{{ x }} " + named)))
     assert "Edited. 1 5" in page(project) or "Edited. 1 3" in page(project)
+
+
+def test_a_function_that_calls_an_imported_module_is_still_served(project):
+    # compiled with its cell, a def calls json.dumps otherwise than compiled alone (define()):
+    # the comparison of what define() binds again must not see that as a change
+    said = served_as_full(project, "{{ dump(3) }}",
+                          "import json\n\n\ndef dump(x):\n    return json.dumps([x])")
+    assert "prose woven again" in said, said

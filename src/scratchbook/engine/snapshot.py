@@ -454,9 +454,10 @@ def _members(value, module: str, seen: frozenset = frozenset()):
 
 
 def _code(code) -> tuple:
-    return (code.co_name, code.co_firstlineno, code.co_code, code.co_names, code.co_varnames,
-            code.co_freevars, tuple(_code(c) if hasattr(c, "co_code") else repr(c)
-                                    for c in code.co_consts))
+    """Where a function's code comes from: the statement at that line of that file, which
+    :func:`define` compiles again (its bytecode may differ: compiled alone, a ``def`` does not
+    see the cell's imports)."""
+    return (code.co_filename, code.co_qualname, code.co_firstlineno)
 
 
 def _sets_keep_order(value, seen: set[int]) -> bool:

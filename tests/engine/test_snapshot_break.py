@@ -155,3 +155,19 @@ def test_a_function_that_calls_an_imported_module_is_still_served(project):
     said = served_as_full(project, "{{ dump(3) }}",
                           "import json\n\n\ndef dump(x):\n    return json.dumps([x])")
     assert "prose woven again" in said, said
+
+
+def test_a_file_an_experiment_declares_is_keyed_after_a_cache_hit(project):
+    # the run that left the snapshot found the experiment cached: only the engine read the
+    # file (to key the entry), the experiment's function did not
+    project.write("data.txt", "abc\n")
+    post = project.post("01_broken", HEAD.format(
+        prose="{{ n }}", code="from pathlib import Path\nfrom scratchbook import experiment\n\n\n"
+        "@experiment(reads=['data.txt'])\ndef count() -> int:\n"
+        "    return len(Path('data.txt').read_text())\n\n\nn = count()\n# one"))
+    project.run("build", check=True)
+    post.write_text(post.read_text().replace("# one", "# two"))     # runs, a cache hit
+    project.run("build", check=True)
+    project.write("data.txt", "abcdefgh\n")
+    served_as_full(project, "{{ n }}", post.read_text().split("# %%\n")[-1].rstrip("\n"))
+    assert "Edited. 9" in page(project)

@@ -570,8 +570,11 @@ def take(post: Post, run: Run, session, reads: Reads, environment: str) -> Taken
         # the post itself runs as code too: its cells are compared by moved_lines
         "imported": {path: sha for path, (_, _, sha) in keys._IMPORTED.items()
                      if path not in itself},
-        # a cell that reads the post itself reads its prose too
-        "files": _file_state(reads.files, cache_dir),
+        # a cell that reads the post itself reads its prose too; the engine reads it to run
+        # it, and the files an experiment declares (``reads=``) to key it, also on a cache hit
+        "files": _file_state(reads.files | {name for name in reads.engine
+                                            if Path(name).resolve() != post.path.resolve()},
+                             cache_dir),
         "folders": _folder_state(reads.folders, cache_dir),
         "entries": _entry_state(reads.engine, cache_dir),
         "installed": _installed(),

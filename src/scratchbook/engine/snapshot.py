@@ -193,13 +193,23 @@ def _file_state(paths, cache_dir: Path) -> dict[str, str]:
 
 
 def _folder_state(paths, cache_dir: Path) -> dict[str, str]:
+    """Each listed folder's entries: name, kind and a file's size (a listing hands out each
+    entry's ``stat()``, which no audit hook sees), or "absent". Not times: the builds
+    themselves write into the folders a post may list (``posts/``)."""
     state = {}
     for name in paths:
         path = Path(os.path.abspath(name))
         if _outside(path.resolve(), cache_dir.resolve()):
-            state[str(path)] = (keys.digest("\n".join(sorted(os.listdir(path))))
+            state[str(path)] = (keys.digest(repr(sorted(_entry(e) for e in os.scandir(path))))
                                 if path.is_dir() else "absent")
     return state
+
+
+def _entry(entry: os.DirEntry) -> tuple:
+    try:
+        return (entry.name, entry.is_dir(), 0 if entry.is_dir() else entry.stat().st_size)
+    except OSError:
+        return (entry.name,)
 
 
 def _entry_state(paths, cache_dir: Path) -> dict[str, tuple[int, int]]:

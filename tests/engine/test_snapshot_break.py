@@ -198,3 +198,19 @@ def test_the_sizes_a_folder_listing_hands_out_are_keyed(project):
                    "import os\nn = sum(e.stat().st_size for e in os.scandir('data'))",
                    lambda p: p.write("data/x.txt", "12345\n"))
     assert "Edited. 6" in page(project)
+
+
+def test_what_a_program_the_cells_started_read_is_not_frozen(project):
+    project.write("data.txt", "alpha\n")
+    served_as_full(project, "{{ out }}",
+                   "import subprocess\nout = subprocess.run(['cat', 'data.txt'], capture_output=True, "
+                   "text=True).stdout.strip()", lambda p: p.write("data.txt", "beta\n"))
+    assert "Edited. beta" in page(project)
+
+
+def test_a_class_with_a_cached_property_is_still_served(project):
+    said = served_as_full(project, "{{ box.twice }}",
+                          "import functools\n\n\nclass Box:\n    def __init__(self, v):\n"
+                          "        self.v = v\n\n    @functools.cached_property\n    def twice(self):\n"
+                          "        return 2 * self.v\n\n\nbox = Box(4)")
+    assert "prose woven again" in said and "Edited. 8" in page(project)

@@ -30,7 +30,9 @@ figure is served its stored bytes (:class:`.figurememo.FigureMemo` in replay mod
 else makes the build run. ``--no-cache`` and ``check`` never read a snapshot.
 
 What a snapshot cannot see, and so freezes as a fresh build would not: a code cell's reading
-of the clock, the network, or a file through a C library that bypasses Python's ``open``.
+of the clock, the network, or a file through a C library that bypasses Python's ``open``, and
+the settings a library keeps of its own (``np.set_printoptions``). A run whose cells started
+a program (``subprocess``, ``os.system``) keeps no snapshot: what the program read is unseen.
 The pickle is read only from the project's own cache folder, which the project's own builds
 write: trusting it is trusting the post's code, which a build runs anyway.
 """
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import io
 import os
 import pickle
@@ -90,14 +93,20 @@ class Reads:
     files: set[str] = field(default_factory=set)
     folders: set[str] = field(default_factory=set)
     engine: set[str] = field(default_factory=set)
+    processes: set[str] = field(default_factory=set)   # programs started: what they read is unseen
 
 
 _active: list[Reads] = []
+PROCESSES = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn")
 
 
 def _note_read(event: str, args: tuple) -> None:
     """Audit hook (PEP 578): note what the running code cells read."""
-    if not _active or event not in ("open", "os.listdir", "os.scandir", "os.rename"):
+    if not _active or event not in ("open", "os.listdir", "os.scandir", "os.rename") + PROCESSES:
+        return
+    if event in PROCESSES:
+        if _reader() == "cells":
+            _active[-1].processes.add(event)
         return
     target = args[0] if args else None
     if event == "os.rename":          # an entry the engine stores (written beside, renamed)
@@ -441,6 +450,8 @@ def _members(value, module: str, seen: frozenset = frozenset()):
             return (type(item).__name__, inner(item.__func__))
         if isinstance(item, property):
             return ("property", *(inner(f) for f in (item.fget, item.fset, item.fdel)))
+        if isinstance(item, functools.cached_property):
+            return ("cached_property", inner(item.func))
         return _members(item, module, seen)
 
     if isinstance(value, types.FunctionType):
@@ -552,8 +563,12 @@ class Taken:
 
 
 def take(post: Post, run: Run, session, reads: Reads, environment: str) -> Taken | None:
-    """The state to keep after a successful run; None when nothing of it pickles."""
+    """The state to keep after a successful run; None when nothing of it pickles, or when the
+    cells started a program (what it read is not seen)."""
     from .run import module_name
+
+    if reads.processes:
+        return None
 
     module = module_name(post)
     namespace = run.namespace

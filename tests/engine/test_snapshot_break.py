@@ -115,6 +115,13 @@ def test_a_project_module_attribute_set_by_the_cells(project):
     assert "Edited. 5" in page(project)
 
 
+def test_a_project_submodule_attribute_set_by_the_cells(project):
+    project.write("pkg/__init__.py", "")
+    project.write("pkg/sub.py", "X = 1\n")
+    served_as_full(project, "{{ pkg.sub.X }}", "import pkg.sub\npkg.sub.X = 5")
+    assert "Edited. 5" in page(project)
+
+
 def test_prose_that_draws_from_the_seeded_random_state(project):
     served_as_full(project, "{{ random.randint(0, 10**9) }} {{ np.random.randint(0, 10**9) }}",
                    "import random\nimport numpy as np\nx = random.random()\ny = np.random.rand()")

@@ -313,8 +313,9 @@ class _Pickler(pickle.Pickler):
         import types
 
         if isinstance(obj, types.ModuleType):
-            if self.names_only or not _project_module(obj, self.module):
+            if not _project_module(obj, self.module):
                 return _import, (obj.__name__,)
+            # a package's submodules are signed with it (the cells may set ``pkg.sub.X``)
             return _import, (obj.__name__, _module_signature(obj, self.module, self.namespace))
         if self.names_only and isinstance(obj, types.MappingProxyType):
             return dict, (dict(obj),)            # a dataclass field's metadata
@@ -376,16 +377,26 @@ def _names_digest(value, module: str, namespace: dict) -> str:
 
 def _module_signature(module, post_module: str, namespace: dict) -> str:
     """A project module's attributes, each by its pickle (its own functions and classes by
-    name), or by its type when it does not pickle."""
-    attributes = {}
-    for key, value in sorted(vars(module).items()):
-        if key.startswith("__"):
-            continue
-        try:
-            attributes[key] = _names_digest(value, post_module, namespace)
-        except Exception:
-            attributes[key] = type(value).__qualname__
-    return keys.digest(repr(attributes))
+    name, the project modules it holds by their own attributes), or by its type when it does
+    not pickle."""
+    if module.__name__ in _signing:
+        return "signed above"            # modules that import each other
+    _signing.add(module.__name__)
+    try:
+        attributes = {}
+        for key, value in sorted(vars(module).items()):
+            if key.startswith("__"):
+                continue
+            try:
+                attributes[key] = _names_digest(value, post_module, namespace)
+            except Exception:
+                attributes[key] = type(value).__qualname__
+        return keys.digest(repr(attributes))
+    finally:
+        _signing.discard(module.__name__)
+
+
+_signing: set[str] = set()
 
 
 def _definitions(post: Post, namespace: dict, module: str) -> dict[str, str | None]:

@@ -222,3 +222,35 @@ def test_the_summary_gives_the_posts_cpu_time_apart_from_its_wall_time(project):
     line = next(line for line in result.stderr.splitlines() if line.startswith("built posts/01_spent.py"))
     wall, cpu = re.search(r"([\d.]+) s \(([\d.]+) s of CPU\)", line).groups()
     assert float(wall) >= 2.5 and 1.0 <= float(cpu) < float(wall) - 1.0, line
+
+
+FIRST_CELL_DRAWS = '''
+# ---
+# title: "Draws"
+# weight: 10
+# ---
+
+# %% [markdown]
+# Drawn {{ num(drawn, ".6f") }}, then {{ num(later, ".6f") }}.
+
+# %%
+import torch
+
+drawn = torch.rand(1).item()      # in the cell that imports torch
+
+# %%
+later = torch.rand(1).item()
+'''
+
+
+def test_a_draw_in_the_cell_that_imports_torch_is_seeded(project):
+    """torch starts from a random seed: the build seeds it as the cell imports it."""
+    project.post("01_draws", FIRST_CELL_DRAWS)
+    pages = []
+    for _ in range(2):
+        project.run("build", "--no-cache", check=True)
+        pages.append(project.read("hugo_content/blog/draws.md"))
+    assert pages[0] == pages[1]
+    import torch
+    torch.manual_seed(0)
+    assert f"Drawn {torch.rand(1).item():.6f}" in pages[0]

@@ -195,7 +195,7 @@ def prepare_post(project: Project, path: Path, summary: Summary) -> tuple[Post, 
 def execute_post(project: Project, post: Post, summary: Summary,
                  session: sessions.Session) -> Run:
     """Run the post's code cells in this process (seeded, threads fixed)."""
-    from .seeding import fix_threads, seed_everything   # numpy: only where cells run
+    from .seeding import fix_threads, seed_everything, seeded_on_import   # numpy: where cells run
     shown = summary.post
     path = post.path
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -209,13 +209,15 @@ def execute_post(project: Project, post: Post, summary: Summary,
     def on_cell(index, cell):
         summary.cells_run += 1
         if not torch_seeded[0] and "torch" in sys.modules:
-            # First cell after the post imported torch: seed it and fix its threads.
+            # First cell after the post imported torch: seed it and fix its threads (again:
+            # the import seeded it too, for draws in the importing cell itself).
             fix_threads(session.threads)
             sys.modules["torch"].manual_seed(POST_SEED)
             torch_seeded[0] = True
         progress.status(f"{shown}: cell {index + 1}/{len(post.cells)} (line {cell.first_line})")
 
-    run = execute(post, project.root, on_cell)
+    with seeded_on_import(POST_SEED, session.threads):   # torch, the moment a cell imports it
+        run = execute(post, project.root, on_cell)
     progress.clear()
     return run
 

@@ -12,11 +12,54 @@ DEFAULT_THREADS = 1
 def _torch():
     """torch if something has imported it, else None.
 
-    The engine does not import torch itself (it costs a second or two); torch's default
-    generator starts from a fixed seed on import, and the build seeds it as soon as a
-    cell has imported it.
+    The engine does not import torch itself (it costs a second or two). torch's default
+    generator starts from a random seed on import, so a build seeds it the moment a cell
+    imports it (:func:`seeded_on_import`), before the cell can draw from it.
     """
     return sys.modules.get("torch")
+
+
+class _SeedOnImport:
+    """A meta path finder (PEP 451) that finds torch the usual way and seeds it, and fixes
+    its threads, right after the module runs: in the cell that imports it, before anything
+    there draws from it."""
+
+    def __init__(self, seed: int, threads: int):
+        self.seed, self.threads = seed, threads
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != "torch":
+            return None
+        import importlib.util
+
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            module.manual_seed(self.seed)
+            if module.get_num_threads() != self.threads:
+                module.set_num_threads(self.threads)
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+@contextmanager
+def seeded_on_import(seed: int, threads: int = DEFAULT_THREADS):
+    """While the block runs, a first import of torch seeds it (see :class:`_SeedOnImport`)."""
+    finder = None
+    if "torch" not in sys.modules:
+        finder = _SeedOnImport(seed, threads)
+        sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        if finder is not None and finder in sys.meta_path:
+            sys.meta_path.remove(finder)
 
 
 def fix_threads(threads: int = DEFAULT_THREADS) -> None:
